@@ -1,0 +1,1 @@
+"""Sealed bids, submission and receipts, the remote opening hall (issue 3)."""

@@ -1,0 +1,1 @@
+"""Bidding data model: filled in by the sealed-bid issue."""

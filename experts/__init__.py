@@ -1,0 +1,1 @@
+"""The shared expert pool, the verifiable draw, remote evaluation and award."""

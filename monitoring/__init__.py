@@ -1,0 +1,1 @@
+"""Collusion monitoring: relationship graphs, price screens, anomaly models, alerts."""

@@ -1,0 +1,1 @@
+"""Monitoring data model: filled in by the monitoring issue."""

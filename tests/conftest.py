@@ -1,0 +1,51 @@
+"""Shared fixtures: a movable clock, fast hashing, isolated media and keys, factories."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.utils import timezone
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+class Clock:
+    """Stands in for django.utils.timezone.now; tests move it instead of sleeping."""
+
+    def __init__(self, start: dt.datetime):
+        self.current = start
+
+    def __call__(self) -> dt.datetime:
+        return self.current
+
+    def set(self, when: dt.datetime) -> None:
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=SHANGHAI)
+        self.current = when
+
+    def advance(self, **delta) -> dt.datetime:
+        self.current = self.current + dt.timedelta(**delta)
+        return self.current
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    c = Clock(dt.datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI))  # a Monday, a working day
+    monkeypatch.setattr(timezone, "now", c)
+    return c
+
+
+@pytest.fixture(autouse=True)
+def _fast_and_isolated(settings, tmp_path):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.KEYS_DIR = tmp_path / "keys"
+    settings.SECURE_COOKIES = False
+    settings.SESSION_COOKIE_SECURE = False
+    settings.CSRF_COOKIE_SECURE = False
+    # Each test gets a fresh platform CA / signing key directory.
+    from trading import pki_state
+
+    pki_state.reset()

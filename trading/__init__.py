@@ -1,0 +1,1 @@
+"""Market entities and their people, keys and certificates, credit, tenders, announcements, open data."""
