@@ -1,6 +1,6 @@
-"""Signed-in pages: login, workbench, registry, PKI, tender management."""
+"""Signed-in pages: login, workbench, registry, PKI, tender management (one list per area)."""
 
-from django.urls import path
+from trading.views import accounts, pki, registry, tenders
 
 app_name = "trading"
-urlpatterns: list = []
+urlpatterns = [*accounts.urlpatterns, *registry.urlpatterns, *pki.urlpatterns, *tenders.urlpatterns]

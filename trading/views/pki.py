@@ -1,0 +1,3 @@
+"""Views: pki."""
+
+urlpatterns: list = []

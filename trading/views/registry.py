@@ -1,0 +1,3 @@
+"""Views: registry."""
+
+urlpatterns: list = []

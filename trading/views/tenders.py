@@ -1,0 +1,3 @@
+"""Views: tenders."""
+
+urlpatterns: list = []
