@@ -19,6 +19,7 @@ from trading.models.evidence import ActivityEvidence, Notification  # noqa: F401
 from trading.models.pki import AuthChallenge, Certificate, CertificateStatus  # noqa: F401
 from trading.models.tenders import (  # noqa: F401
     Category,
+    CodeSequence,
     DecryptionPolicy,
     DocumentDownload,
     EvaluationMethod,

@@ -176,3 +176,13 @@ class DocumentDownload(models.Model):
     class Meta:
         verbose_name = _("document download")
         constraints = [models.UniqueConstraint(fields=["tender", "entity"], name="download_once_per_entity")]
+
+
+class CodeSequence(models.Model):
+    """Daily sequence for unified transaction codes; the row is locked while a code is taken."""
+
+    day = models.DateField(unique=True)
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("transaction code sequence")
