@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "bidding",
     "experts",
     "monitoring",
+    "demo",
 ]
 
 MIDDLEWARE = [

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from trading.demo.world import DEMO_PASSWORD, build_world
+from demo.world import DEMO_PASSWORD, build_world
 from trading.models import MarketEntity
 
 

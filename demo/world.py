@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from archive.journal import journal_anchor, journal_append
 from trading import rules
-from trading.demo import data as D
+from demo import data as D
 from trading.models import (
     AnnouncementKind,
     CreditRecord,

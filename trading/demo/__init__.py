@@ -1,1 +1,0 @@
-"""The demo world: a small, realistic market built through the real services."""
