@@ -233,3 +233,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
+
+# Legal-rule defaults that are [S]/[G] in DOMAIN (see trading/rules/base.py), e.g.
+# {"tb_holiday_rolls": False}; and working-calendar corrections on top of the `holidays`
+# package: {"holidays": ["2027-10-08"], "workdays": ["2027-09-26"]}.
+TRADING_RULES: dict = {}
+WORKING_CALENDAR_OVERRIDES: dict = {}

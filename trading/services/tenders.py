@@ -317,6 +317,9 @@ def tender_publish(*, tender: Tender, actor: User, body_html: str | None = None,
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if tender.state != TenderState.DRAFT:
             raise Conflict(_("The tender has already been published."), code="tender_not_draft")
+        if tender.docs_from < now and timezone.localdate(tender.docs_from) == timezone.localdate(now):
+            # Drafted "from today 09:00", published at 10:00: the documents are out from publication.
+            tender.docs_from = now
         violations = legal_violations(tender=tender, published_at=now)
         if violations:
             first = violations[0]
@@ -329,7 +332,7 @@ def tender_publish(*, tender: Tender, actor: User, body_html: str | None = None,
             tender_documents=True)
         tender.published_at = now
         tender.original_deadline = tender.deadline
-        tender.save(update_fields=["published_at", "original_deadline"])
+        tender.save(update_fields=["published_at", "original_deadline", "docs_from"])
         _set_state(tender, TenderState.PUBLISHED, actor=actor, payload={"deadline": tender.deadline})
         announcement_publish(announcement=ann, actor=actor, check_access=False)
         journal_anchor(streams=[tender.stream], actor=actor)
