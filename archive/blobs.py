@@ -29,9 +29,16 @@ def blob_put(*, data: bytes | BinaryIO, content_type: str = "application/octet-s
     if existing:
         return existing
     blob = Blob(sha256=sha, size=size, content_type=content_type[:120])
-    stream.seek(0)
+    # A file can sit at the address without its row (a rolled-back transaction, or a crash
+    # mid-write). Reuse it only if it really holds these bytes; otherwise replace it.
+    if default_storage.exists(blob.storage_name) and not blob_verify(blob):
+        default_storage.delete(blob.storage_name)
     if not default_storage.exists(blob.storage_name):
-        default_storage.save(blob.storage_name, File(stream))
+        stream.seek(0)
+        saved = default_storage.save(blob.storage_name, File(stream))
+        if saved != blob.storage_name:  # the storage chose another name: the address would lie
+            default_storage.delete(saved)
+            raise RuntimeError(f"storage saved {blob.storage_name} as {saved}")
     with transaction.atomic():
         blob, _ = Blob.objects.get_or_create(sha256=sha, defaults={"size": size, "content_type": blob.content_type})
     return blob

@@ -7,6 +7,7 @@ its journal entry commit together or not at all.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Iterable
 from typing import Any
 
@@ -51,7 +52,9 @@ def _lock_stream(name: str) -> JournalStream:
 def journal_append(*, stream: str, action: str, actor: Any = None, obj: Any = None, object_type: str = "",
                    object_id: str = "", payload: dict | None = None) -> JournalEntry:
     """Append one entry to `stream` (call inside the transaction that makes the change)."""
-    payload = payload or {}
+    # Store exactly what is hashed: dates, decimals and UUIDs become their canonical strings
+    # here, so the JSON column can hold them and a re-check computes the same digest.
+    payload = json.loads(canonical_json(payload or {}))
     if obj is not None:
         object_type = object_type or f"{obj._meta.app_label}.{obj._meta.model_name}"
         object_id = object_id or str(obj.pk)
@@ -126,6 +129,10 @@ def verify_stream(name: str, entries: Iterable[JournalEntry] | None = None) -> B
         expected_seq += 1
     head = JournalStream.objects.filter(name=name).first()
     last_seq = expected_seq - 1
+    if head is None and last_seq:
+        # The head row is the lock and the record of how far the chain reached; without it
+        # a truncation could not be told apart from a short chain.
+        return Break(name, last_seq, None, "the stream's head record is missing", "head_missing")
     if head is not None and (head.head_seq != last_seq or head.head_hash != prev):
         return Break(name, last_seq + 1 if head.head_seq > last_seq else head.head_seq, None,
                      f"stream head says #{head.head_seq} but the chain ends at #{last_seq}", "head_mismatch")

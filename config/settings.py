@@ -131,6 +131,7 @@ else:
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", VAR_DIR / "static"))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True  # embedded mode serves static files without collectstatic
 STORAGES = {
@@ -214,7 +215,16 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Open data and platform API. Errors carry a stable `code`.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
+    "ENUM_NAME_OVERRIDES": {
+        "EntityKindEnum": "trading.models.EntityKind",
+        "EntityStatusEnum": "trading.models.EntityStatus",
+        "AnnouncementKindEnum": "trading.models.AnnouncementKind",
+        "LotStatusEnum": "trading.models.Lot.Status",
+    },
 }
+# Open data: the publisher's registered OCDS prefix and the data licence.
+OCDS_PREFIX = os.environ.get("OCDS_PREFIX", "ocds-gjxx00")
+OCDS_LICENSE = os.environ.get("OCDS_LICENSE", "https://creativecommons.org/licenses/by/4.0/")
 
 # --- platform -------------------------------------------------------------------------
 # The operator's USCC: the first 18 characters of every unified transaction code (DOMAIN F2).
@@ -239,3 +249,10 @@ LOGGING = {
 # package: {"holidays": ["2027-10-08"], "workdays": ["2027-09-26"]}.
 TRADING_RULES: dict = {}
 WORKING_CALENDAR_OVERRIDES: dict = {}
+
+# Absolute base URL of the platform (https://ggzy.example.gov.cn), used where a link leaves
+# the site: the CRL distribution point in certificates, OCDS URIs, feeds.
+PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+# Certificates: validity of bidder certificates (days) and of login challenges (seconds).
+PKI_CERT_DAYS = int(os.environ.get("PKI_CERT_DAYS", "730"))
+PKI_CHALLENGE_SECONDS = int(os.environ.get("PKI_CHALLENGE_SECONDS", "120"))

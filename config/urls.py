@@ -1,8 +1,7 @@
 """URL map: public portal, accounts and workbench, registry, PKI, tender management, API."""
 
-from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from core.views import healthz
 
@@ -11,7 +10,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("trading.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("trading.urls")),
     path("", include("trading.portal_urls")),
 ]

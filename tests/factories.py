@@ -119,3 +119,39 @@ class LotFactory(factory.django.DjangoModelFactory):
         "price_formula": {"kind": "gp_base_over_price"},
     })
     committee = factory.LazyFunction(lambda: {"size": 5, "experts": 4, "tenderee_reps": 1})
+
+
+class AnnouncementFactory(factory.django.DjangoModelFactory):
+    """A published announcement (the portal's unit); pass state=... and published_at=None for a draft."""
+
+    class Meta:
+        model = m.Announcement
+
+    tender = factory.SubFactory(TenderFactory, state=m.TenderState.PUBLISHED,
+                                published_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH))
+    kind = m.AnnouncementKind.TENDER
+    title = factory.LazyAttribute(lambda o: f"{o.tender.title}招标公告")
+    body_html = "<p>本项目已具备招标条件，现对该项目进行公开招标。</p>"
+    state = m.Announcement.State.PUBLISHED
+    published_at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH)
+    content_digest = factory.LazyAttribute(lambda o: hashlib.sha256(o.body_html.encode()).hexdigest())
+    author = factory.LazyAttribute(lambda o: o.tender.created_by)
+
+
+class AnnouncementAttachmentFactory(factory.django.DjangoModelFactory):
+    """An attachment whose bytes really are in the content-addressed store (pass data=b"...")."""
+
+    class Meta:
+        model = m.AnnouncementAttachment
+        exclude = ("data",)
+
+    announcement = factory.SubFactory(AnnouncementFactory)
+    filename = "招标文件.pdf"
+    data = factory.Sequence(lambda n: f"%PDF-1.7 attachment {n}".encode())
+    blob = factory.LazyAttribute(lambda o: _blob_put(o.data))
+
+
+def _blob_put(data: bytes):
+    from archive.blobs import blob_put
+
+    return blob_put(data=data, content_type="application/pdf")

@@ -15,9 +15,14 @@ from trading.models import MarketEntity, Role, Tender, TenderState, User
 READ_ALL_ROLES = {Role.CENTRE, Role.REGULATOR, Role.ADMIN}
 
 
-def require_role(user: User, *roles: str) -> None:
+def require_login(user: User) -> None:
+    """Anonymous visitors are told to log in (401), not that the object is someone else's (403)."""
     if not getattr(user, "is_authenticated", False):
         raise AccessDenied(_("Please log in first."), code="not_authenticated", status=401)
+
+
+def require_role(user: User, *roles: str) -> None:
+    require_login(user)
     if user.role not in roles:
         raise AccessDenied(_("Your role may not do this."), code="role_forbidden")
 
@@ -30,6 +35,7 @@ def can_read_private(user: User, entity: MarketEntity) -> bool:
 
 def entity_access_private(*, user: User, entity: MarketEntity) -> MarketEntity:
     """Bank accounts, ID numbers, staff, credit details: own entity, centre, regulator, admin."""
+    require_login(user)
     if not can_read_private(user, entity):
         raise AccessDenied(_("This is another entity's private data."), code="entity_private")
     return entity
@@ -37,7 +43,8 @@ def entity_access_private(*, user: User, entity: MarketEntity) -> MarketEntity:
 
 def entity_access_edit(*, user: User, entity: MarketEntity) -> MarketEntity:
     """Proposing changes to a registration: the entity's own staff only."""
-    if not getattr(user, "is_authenticated", False) or user.entity_id != entity.pk:
+    require_login(user)
+    if user.entity_id != entity.pk:
         raise AccessDenied(_("Only the entity's own staff may change its registration."), code="entity_not_yours")
     return entity
 
@@ -51,6 +58,7 @@ def manages_tender(user: User, tender: Tender) -> bool:
 
 
 def tender_access_manage(*, user: User, tender: Tender) -> Tender:
+    require_login(user)
     if not manages_tender(user, tender):
         raise AccessDenied(_("Only the tender's agency, its tenderee or centre staff may do this."),
                            code="tender_not_yours")

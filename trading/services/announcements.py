@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as htmllib
 import re
 import unicodedata
 
@@ -16,7 +17,15 @@ from archive.journal import journal_append
 from core.canonical import digest
 from core.errors import Conflict, ValidationFailed
 from trading.access import tender_access_manage
-from trading.models import Announcement, AnnouncementAttachment, AnnouncementKind, Lot, Tender, TenderState, User
+from trading.models import (
+    Announcement,
+    AnnouncementAttachment,
+    AnnouncementKind,
+    Lot,
+    Tender,
+    TenderState,
+    User,
+)
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "strong", "b", "em", "i", "u", "s", "sub", "sup", "blockquote",
@@ -29,8 +38,12 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th"
 # dropping it, so that the agency knows its notice is not what it wrote.
 _ACTIVE = re.compile(
     r"<\s*(script|iframe|object|embed|applet|form|input|button|meta|link|base|frame|frameset|svg|math)\b"
-    r"|\son[a-z]+\s*=|javascript\s*:|vbscript\s*:|data\s*:\s*text/html|expression\s*\(",
+    r"|[\s/\"']on[a-z]+\s*=|javascript\s*:|vbscript\s*:|data\s*:\s*text/html|expression\s*\(",
     re.IGNORECASE)
+# Browsers decode entities in attribute values and drop tabs and newlines inside a URL
+# scheme, so "&#106;avascript:" and "java\tscript:" are scanned the way a browser reads them.
+_ACTIVE_SCHEME = re.compile(r"(javascript|vbscript)\s*:|data\s*:\s*text/html", re.IGNORECASE)
+_URL_INVISIBLE = re.compile(r"[\t\n\r\x00]")
 _FILENAME_BAD = re.compile(r'[\x00-\x1f\\/:*?"<>|]+')
 
 
@@ -42,7 +55,7 @@ def html_sanitize(html: str) -> str:
         raise ValidationFailed(_("The text is too large (%(size)s bytes; at most %(max)s).")
                                % {"size": size, "max": settings.ANNOUNCEMENT_MAX_HTML_BYTES},
                                code="html_too_large", size=size, max=settings.ANNOUNCEMENT_MAX_HTML_BYTES)
-    match = _ACTIVE.search(html)
+    match = _ACTIVE.search(html) or _ACTIVE_SCHEME.search(_URL_INVISIBLE.sub("", htmllib.unescape(html)))
     if match:
         raise ValidationFailed(_("The text contains active content (%(what)s), which is not allowed in a notice.")
                                % {"what": match.group(0).strip()[:40]}, code="html_unsafe")

@@ -50,7 +50,7 @@ def person_upsert(*, name: str, id_number: str, id_type: str = "resident_id", ph
     person, created = Person.objects.get_or_create(
         id_digest=d, defaults={"name": name, "id_type": id_type, "id_number": id_number.strip().upper(),
                                "phone": phone, "email": email})
-    if not created and (phone and person.phone != phone or email and person.email != email):
+    if not created and ((phone and person.phone != phone) or (email and person.email != email)):
         person.phone = phone or person.phone
         person.email = email or person.email
         person.save(update_fields=["phone", "email"])

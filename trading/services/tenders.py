@@ -9,9 +9,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
+from django.utils.html import escape
 from django.utils.translation import gettext_lazy as _
 
 from archive.journal import journal_anchor, journal_append
@@ -50,7 +51,10 @@ def _dt(value: Any, field: str, errors: dict) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         parsed = value
     else:
-        parsed = parse_datetime(str(value or ""))
+        try:
+            parsed = parse_datetime(str(value or ""))
+        except ValueError:  # well-formed but not a real date, e.g. 30 February
+            parsed = None
     if parsed is None:
         errors.setdefault(field, str(_("Not a date and time (ISO 8601).")))
         return None
@@ -67,6 +71,9 @@ def _money(value: Any, field: str, errors: dict, *, required=True) -> Decimal | 
     try:
         d = Decimal(str(value))
     except (InvalidOperation, ValueError):
+        errors.setdefault(field, str(_("Not an amount.")))
+        return None
+    if not d.is_finite():  # NaN would make every comparison below raise
         errors.setdefault(field, str(_("Not an amount.")))
         return None
     if d < 0 or d != d.quantize(Decimal("0.01")) or d >= Decimal("1e14"):
@@ -97,6 +104,8 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
             mx = Decimal(str(c.get("max")))
         except (InvalidOperation, ValueError):
             mx = Decimal(-1)
+        if not mx.is_finite():
+            mx = Decimal(-1)
         if mx <= 0:
             errors.setdefault(f"{field}.criteria[{i}].max", str(_("The maximum score must be positive.")))
         if c["code"] in codes:
@@ -120,6 +129,26 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
     return {"criteria": criteria, "price_formula": formula}
 
 
+def _entity(value: Any) -> MarketEntity | None:
+    """The entity with this primary key, or None for anything that is not one (never a 500)."""
+    try:
+        pk = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return MarketEntity.objects.filter(pk=pk).first()
+
+
+def _whole(value: Any, default: int, lo: int, hi: int) -> int | None:
+    """A whole number in [lo, hi] (the default when absent), else None."""
+    if value in (None, ""):
+        return default
+    try:
+        n = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return n if lo <= n <= hi else None
+
+
 def tender_form_clean(data: dict) -> dict:
     if not isinstance(data, dict):
         raise ValidationFailed(_("The tender must be a JSON object."), code="tender_invalid")
@@ -135,11 +164,11 @@ def tender_form_clean(data: dict) -> dict:
         if value not in choices.values:
             errors[key] = str(_("Unknown value."))
         out[key] = value
-    tenderee = MarketEntity.objects.filter(pk=data.get("tenderee_id")).first() if data.get("tenderee_id") else None
+    tenderee = _entity(data.get("tenderee_id")) if data.get("tenderee_id") else None
     if tenderee is None or not tenderee.is_tenderee:
         errors["tenderee_id"] = str(_("Choose a registered tenderee / purchaser."))
     out["tenderee"] = tenderee
-    agency = MarketEntity.objects.filter(pk=data.get("agency_id")).first() if data.get("agency_id") else None
+    agency = _entity(data.get("agency_id")) if data.get("agency_id") else None
     if data.get("agency_id") and (agency is None or not agency.is_agency):
         errors["agency_id"] = str(_("Choose a registered agency."))
     out["agency"] = agency
@@ -153,13 +182,16 @@ def tender_form_clean(data: dict) -> dict:
         out[flag] = bool(data.get(flag, default))
     for key in ("docs_from", "docs_until", "deadline"):
         out[key] = _dt(data.get(key), key, errors)
-    try:
-        out["decryption_minutes"] = int(data.get("decryption_minutes") or 30)
-        out["bid_validity_days"] = int(data.get("bid_validity_days") or 90)
-    except (TypeError, ValueError):
-        errors["decryption_minutes"] = str(_("Whole minutes / days."))
-    if not 5 <= out.get("decryption_minutes", 30) <= 24 * 60:
+    # The database refuses a reversed document period (a check constraint); say so here,
+    # with a code, instead of failing on insert.
+    if out["docs_from"] and out["docs_until"] and out["docs_until"] < out["docs_from"]:
+        errors.setdefault("docs_until", str(_("The document period ends before it begins.")))
+    out["decryption_minutes"] = _whole(data.get("decryption_minutes"), 30, 5, 24 * 60)
+    if out["decryption_minutes"] is None:
         errors["decryption_minutes"] = str(_("Between 5 and 1440 minutes."))
+    out["bid_validity_days"] = _whole(data.get("bid_validity_days"), 90, 1, 32767)
+    if out["bid_validity_days"] is None:
+        errors["bid_validity_days"] = str(_("A whole number of days, at least 1."))
     k, n = data.get("custodian_k"), data.get("custodian_n")
     if out["decryption_policy"] == DecryptionPolicy.BIDDER_CUSTODIAN:
         try:
@@ -198,7 +230,9 @@ def tender_form_clean(data: dict) -> dict:
         if item["ceiling_price"] and item["budget"] and out.get("regime") == Regime.GP and item["ceiling_price"] > item["budget"]:
             errors[f + ".ceiling_price"] = str(_("In government procurement the ceiling price may not exceed the budget."))
         item["bid_security"] = _money(lot.get("bid_security") or "0", f + ".bid_security", errors) or Decimal(0)
-        item["duration_days"] = int(lot["duration_days"]) if str(lot.get("duration_days") or "").isdigit() else None
+        item["duration_days"] = _whole(lot.get("duration_days"), None, 1, 100_000)
+        if item["duration_days"] is None and lot.get("duration_days") not in (None, ""):
+            errors[f + ".duration_days"] = str(_("A whole number of days, at least 1."))
         method = lot.get("evaluation_method") or EvaluationMethod.SCORING
         if method not in EvaluationMethod.values:
             errors[f + ".evaluation_method"] = str(_("Unknown value."))
@@ -210,12 +244,20 @@ def tender_form_clean(data: dict) -> dict:
             item["committee"] = {"size": int(committee["size"]), "experts": int(committee["experts"]),
                                  "tenderee_reps": int(committee.get("tenderee_reps", 0)),
                                  "specialties": committee.get("specialties", [])}
-        except (KeyError, TypeError, ValueError):
+            if min(item["committee"]["size"], item["committee"]["experts"], item["committee"]["tenderee_reps"]) < 0:
+                raise ValueError
+            if not isinstance(item["committee"]["specialties"], list):
+                raise TypeError
+        except (KeyError, TypeError, ValueError, AttributeError):
             errors[f + ".committee"] = str(_("Committee size and number of experts are required."))
             item["committee"] = {}
         items = lot.get("read_out_items") or ["price", "duration", "quality", "project_manager"]
         item["read_out_items"] = [str(x)[:60] for x in items][:20] if isinstance(items, list) else []
-        item["min_bidders"] = max(int(lot.get("min_bidders") or rules.MIN_BIDDERS), rules.MIN_BIDDERS)
+        min_bidders = _whole(lot.get("min_bidders"), rules.MIN_BIDDERS, 0, 1000)
+        if min_bidders is None:
+            errors[f + ".min_bidders"] = str(_("A whole number of bidders."))
+        # The law's minimum cannot be lowered by the form, only raised.
+        item["min_bidders"] = max(min_bidders or 0, rules.MIN_BIDDERS)
         out["lots"].append(item)
     if errors:
         first = next(iter(errors))
@@ -247,7 +289,18 @@ def legal_violations(*, tender: Tender, published_at: dt.datetime) -> list[rules
 # --- services ---------------------------------------------------------------------------------------
 
 def _next_code(day: dt.date) -> str:
-    seq, _created = CodeSequence.objects.select_for_update().get_or_create(day=day)
+    """Take the day's next sequence number. Call inside the transaction that creates the tender."""
+    try:
+        seq = CodeSequence.objects.select_for_update().get(day=day)
+    except CodeSequence.DoesNotExist:
+        # The first tender of a day: two may race to create the row. The loser's insert fails
+        # inside its own savepoint, and it then waits on the winner's row lock.
+        try:
+            with transaction.atomic():
+                CodeSequence.objects.create(day=day)
+        except IntegrityError:
+            pass
+        seq = CodeSequence.objects.select_for_update().get(day=day)
     seq.last += 1
     seq.save(update_fields=["last"])
     return transaction_code_make(operator_uscc=settings.PLATFORM_OPERATOR_USCC, day=day, sequence=seq.last)
@@ -328,13 +381,14 @@ def tender_publish(*, tender: Tender, actor: User, body_html: str | None = None,
                                 **first.params)
         ann = announcement_create(
             tender=tender, kind=AnnouncementKind.TENDER, title=tender.title, actor=actor, check_access=False,
-            body_html=body_html or tender.description or f"<p>{tender.title}</p>", attachments=documents,
+            body_html=body_html or tender.description or f"<p>{escape(tender.title)}</p>", attachments=documents,
             tender_documents=True)
         tender.published_at = now
         tender.original_deadline = tender.deadline
         tender.save(update_fields=["published_at", "original_deadline", "docs_from"])
         _set_state(tender, TenderState.PUBLISHED, actor=actor, payload={"deadline": tender.deadline})
-        announcement_publish(announcement=ann, actor=actor, check_access=False)
+        # announcement_publish works on a locked fresh copy: return that one, not the draft.
+        ann = announcement_publish(announcement=ann, actor=actor, check_access=False)
         journal_anchor(streams=[tender.stream], actor=actor)
     return ann
 
@@ -357,7 +411,9 @@ def tender_amend(*, tender: Tender, actor: User, title: str, body_html: str, aff
             v = violations[0]
             raise RuleViolation(v.message, code=v.code, source=v.source, **v.params)
         requested = new_deadline or tender.deadline
-        if requested < tender.deadline and affects_preparation:
+        # Bringing the deadline forward would shorten the time bidders were promised (and could
+        # break the 20-day rule) whether or not the amendment itself affects preparation.
+        if requested < tender.deadline:
             raise ValidationFailed(_("An amendment cannot bring the deadline forward."), code="deadline_earlier")
         forced = rules.amendment_deadline(regime=tender.regime, issued_at=now, deadline=requested,
                                           affects_preparation=affects_preparation,
@@ -378,7 +434,7 @@ def tender_amend(*, tender: Tender, actor: User, title: str, body_html: str, aff
             journal_append(stream=tender.stream, action="tender.deadline_changed", actor=actor, obj=tender,
                            payload={"from": old, "to": deadline, "forced": deadline == forced and forced > requested,
                                     "announcement": ann.pk})
-        announcement_publish(announcement=ann, actor=actor, check_access=False)
+        ann = announcement_publish(announcement=ann, actor=actor, check_access=False)
         holders = list(DocumentDownload.objects.filter(tender=tender).values_list("entity_id", flat=True))
         Notification.objects.bulk_create([Notification(
             entity_id=e, kind="tender.amended", subject=str(_("Amendment to %(t)s") % {"t": tender.title}),
@@ -428,7 +484,7 @@ def tender_close(*, tender: Tender, actor: User, target: str, reason: str, body_
         if tender.published_at:
             ann = announcement_create(tender=tender, kind=AnnouncementKind.TERMINATION, check_access=False,
                                       title=str(_("%(t)s: failure / termination notice") % {"t": tender.title}),
-                                      body_html=body_html or f"<p>{reason}</p>", actor=actor)
+                                      body_html=body_html or f"<p>{escape(reason)}</p>", actor=actor)
             announcement_publish(announcement=ann, actor=actor, check_access=False)
         journal_anchor(streams=[tender.stream], actor=actor)
     return tender

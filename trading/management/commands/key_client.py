@@ -35,15 +35,21 @@ class Command(BaseCommand):
 
         gen = sub.add_parser("generate", help="Generate an EC P-256 key and write it encrypted.")
         gen.add_argument("--out", required=True, help="Where to write the key (refuses to overwrite).")
-        gen.add_argument("--format", choices=["pem", "keyfile"], default="pem",
-                         help="pem: encrypted PKCS#8 PEM; keyfile: the JSON key file the browser page uses.")
+        gen.add_argument(
+            "--format",
+            choices=["pem", "keyfile"],
+            default="pem",
+            help="pem: encrypted PKCS#8 PEM; keyfile: the JSON key file the browser page uses.",
+        )
         gen.add_argument("--username", default="", help="Recorded in a keyfile (informational).")
         gen.add_argument("--password-file", help="Read the key password from this file's first line.")
 
         csr = sub.add_parser("csr", help="Build a PKCS#10 certificate request for a key.")
         csr.add_argument("--key", required=True)
         csr.add_argument("--out", help="Write the request here instead of standard output.")
-        csr.add_argument("--cn", default="", help="Common name inside the request (the platform replaces it).")
+        csr.add_argument(
+            "--cn", default="", help="Common name inside the request (the platform replaces it)."
+        )
         csr.add_argument("--password-file")
 
         sign = sub.add_parser("sign-challenge", help="Sign a key-login challenge; prints base64 DER.")
@@ -71,7 +77,9 @@ class Command(BaseCommand):
             try:
                 lines = Path(options["password_file"]).read_text(encoding="utf-8").splitlines()
             except OSError as exc:
-                raise _fail("password_file_unreadable", f"Cannot read the password file: {exc.strerror}.") from None
+                raise _fail(
+                    "password_file_unreadable", f"Cannot read the password file: {exc.strerror}."
+                ) from None
             return lines[0] if lines else ""
         if os.environ.get("KEY_PASSWORD"):
             return os.environ["KEY_PASSWORD"]

@@ -19,9 +19,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--all", action="store_true", help="also validate draft tenders")
-        parser.add_argument("--base-url", default=None, help="the site's public address (default PUBLIC_BASE_URL)")
+        parser.add_argument(
+            "--base-url", default=None, help="the site's public address (default PUBLIC_BASE_URL)"
+        )
 
-    def handle(self, *args, all=False, base_url=None, **options):  # noqa: A002 - the option's name
+    def handle(self, *args, all=False, base_url=None, **options):
         base_url = base_url or ocds.default_base_url()
         tenders = Tender.objects.all() if all else ocds.public_tenders()
         failures: list[str] = []
