@@ -40,7 +40,9 @@ def blob_put(*, data: bytes | BinaryIO, content_type: str = "application/octet-s
             default_storage.delete(saved)
             raise RuntimeError(f"storage saved {blob.storage_name} as {saved}")
     with transaction.atomic():
-        blob, _ = Blob.objects.get_or_create(sha256=sha, defaults={"size": size, "content_type": blob.content_type})
+        blob, _ = Blob.objects.get_or_create(
+            sha256=sha, defaults={"size": size, "content_type": blob.content_type}
+        )
     return blob
 
 

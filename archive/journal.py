@@ -18,13 +18,35 @@ from archive.models import GENESIS_HASH, GLOBAL_STREAM, JournalEntry, JournalStr
 from core.canonical import canonical_json, digest, sha256_hex
 
 
-def entry_hash(*, stream: str, seq: int, prev_hash: str, at, actor_id: str, actor_label: str, action: str,
-               object_type: str, object_id: str, payload_digest: str) -> str:
-    return sha256_hex(canonical_json({
-        "stream": stream, "seq": seq, "prev": prev_hash, "at": at, "actor_id": actor_id,
-        "actor_label": actor_label, "action": action, "object_type": object_type,
-        "object_id": object_id, "payload_digest": payload_digest,
-    }))
+def entry_hash(
+    *,
+    stream: str,
+    seq: int,
+    prev_hash: str,
+    at,
+    actor_id: str,
+    actor_label: str,
+    action: str,
+    object_type: str,
+    object_id: str,
+    payload_digest: str,
+) -> str:
+    return sha256_hex(
+        canonical_json(
+            {
+                "stream": stream,
+                "seq": seq,
+                "prev": prev_hash,
+                "at": at,
+                "actor_id": actor_id,
+                "actor_label": actor_label,
+                "action": action,
+                "object_type": object_type,
+                "object_id": object_id,
+                "payload_digest": payload_digest,
+            }
+        )
+    )
 
 
 def _actor(actor: Any) -> tuple[str, str]:
@@ -49,8 +71,16 @@ def _lock_stream(name: str) -> JournalStream:
         return JournalStream.objects.select_for_update().get(name=name)
 
 
-def journal_append(*, stream: str, action: str, actor: Any = None, obj: Any = None, object_type: str = "",
-                   object_id: str = "", payload: dict | None = None) -> JournalEntry:
+def journal_append(
+    *,
+    stream: str,
+    action: str,
+    actor: Any = None,
+    obj: Any = None,
+    object_type: str = "",
+    object_id: str = "",
+    payload: dict | None = None,
+) -> JournalEntry:
     """Append one entry to `stream` (call inside the transaction that makes the change)."""
     # Store exactly what is hashed: dates, decimals and UUIDs become their canonical strings
     # here, so the JSON column can hold them and a re-check computes the same digest.
@@ -64,13 +94,31 @@ def journal_append(*, stream: str, action: str, actor: Any = None, obj: Any = No
         seq = head.head_seq + 1
         at = timezone.now()
         payload_digest = digest(payload)
-        h = entry_hash(stream=stream, seq=seq, prev_hash=head.head_hash, at=at, actor_id=actor_id,
-                       actor_label=actor_label, action=action, object_type=object_type,
-                       object_id=object_id, payload_digest=payload_digest)
+        h = entry_hash(
+            stream=stream,
+            seq=seq,
+            prev_hash=head.head_hash,
+            at=at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            object_type=object_type,
+            object_id=object_id,
+            payload_digest=payload_digest,
+        )
         entry = JournalEntry.objects.create(
-            stream=stream, seq=seq, at=at, actor_id=actor_id, actor_label=actor_label, action=action,
-            object_type=object_type, object_id=str(object_id), payload=payload, payload_digest=payload_digest,
-            prev_hash=head.head_hash, hash=h,
+            stream=stream,
+            seq=seq,
+            at=at,
+            actor_id=actor_id,
+            actor_label=actor_label,
+            action=action,
+            object_type=object_type,
+            object_id=str(object_id),
+            payload=payload,
+            payload_digest=payload_digest,
+            prev_hash=head.head_hash,
+            hash=h,
         )
         JournalStream.objects.filter(pk=head.pk).update(head_seq=seq, head_hash=h)
     return entry
@@ -86,10 +134,16 @@ def journal_anchor(*, streams: Iterable[str] | None = None, actor: Any = None) -
         for head in qs.select_for_update().order_by("pk"):
             if head.head_seq == head.anchored_seq:
                 continue
-            anchored.append(journal_append(
-                stream=GLOBAL_STREAM, action="journal.anchor", actor=actor, object_type="archive.journalstream",
-                object_id=head.name, payload={"stream": head.name, "seq": head.head_seq, "hash": head.head_hash},
-            ))
+            anchored.append(
+                journal_append(
+                    stream=GLOBAL_STREAM,
+                    action="journal.anchor",
+                    actor=actor,
+                    object_type="archive.journalstream",
+                    object_id=head.name,
+                    payload={"stream": head.name, "seq": head.head_seq, "hash": head.head_hash},
+                )
+            )
             JournalStream.objects.filter(pk=head.pk).update(anchored_seq=head.head_seq)
     return anchored
 
@@ -115,14 +169,29 @@ def verify_stream(name: str, entries: Iterable[JournalEntry] | None = None) -> B
     expected_seq = 1
     for e in entries:
         if e.seq != expected_seq:
-            return Break(name, expected_seq, e.pk, f"expected seq {expected_seq}, found {e.seq} (missing or reordered row)", "seq_gap")
+            return Break(
+                name,
+                expected_seq,
+                e.pk,
+                f"expected seq {expected_seq}, found {e.seq} (missing or reordered row)",
+                "seq_gap",
+            )
         if e.prev_hash != prev:
             return Break(name, e.seq, e.pk, "prev_hash does not match the previous entry", "chain_broken")
         if digest(e.payload) != e.payload_digest:
             return Break(name, e.seq, e.pk, "payload does not match its digest", "payload_altered")
-        h = entry_hash(stream=e.stream, seq=e.seq, prev_hash=e.prev_hash, at=e.at, actor_id=e.actor_id,
-                       actor_label=e.actor_label, action=e.action, object_type=e.object_type,
-                       object_id=e.object_id, payload_digest=e.payload_digest)
+        h = entry_hash(
+            stream=e.stream,
+            seq=e.seq,
+            prev_hash=e.prev_hash,
+            at=e.at,
+            actor_id=e.actor_id,
+            actor_label=e.actor_label,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            payload_digest=e.payload_digest,
+        )
         if h != e.hash:
             return Break(name, e.seq, e.pk, "entry fields do not match its hash", "entry_altered")
         prev = e.hash
@@ -134,8 +203,13 @@ def verify_stream(name: str, entries: Iterable[JournalEntry] | None = None) -> B
         # a truncation could not be told apart from a short chain.
         return Break(name, last_seq, None, "the stream's head record is missing", "head_missing")
     if head is not None and (head.head_seq != last_seq or head.head_hash != prev):
-        return Break(name, last_seq + 1 if head.head_seq > last_seq else head.head_seq, None,
-                     f"stream head says #{head.head_seq} but the chain ends at #{last_seq}", "head_mismatch")
+        return Break(
+            name,
+            last_seq + 1 if head.head_seq > last_seq else head.head_seq,
+            None,
+            f"stream head says #{head.head_seq} but the chain ends at #{last_seq}",
+            "head_mismatch",
+        )
     return None
 
 
@@ -145,16 +219,29 @@ def verify_anchors() -> Break | None:
         p = anchor.payload
         found = JournalEntry.objects.filter(stream=p.get("stream"), seq=p.get("seq")).first()
         if found is None:
-            return Break(p.get("stream", "?"), p.get("seq"), None, f"anchored in global #{anchor.seq} but missing", "anchor_missing")
+            return Break(
+                p.get("stream", "?"),
+                p.get("seq"),
+                None,
+                f"anchored in global #{anchor.seq} but missing",
+                "anchor_missing",
+            )
         if found.hash != p.get("hash"):
-            return Break(found.stream, found.seq, found.pk, f"hash differs from the one anchored in global #{anchor.seq}", "anchor_mismatch")
+            return Break(
+                found.stream,
+                found.seq,
+                found.pk,
+                f"hash differs from the one anchored in global #{anchor.seq}",
+                "anchor_mismatch",
+            )
     return None
 
 
 def verify_all() -> list[Break]:
     """Check every chain (global first) and the anchors; one Break per broken stream."""
     names = set(JournalStream.objects.values_list("name", flat=True)) | set(
-        JournalEntry.objects.values_list("stream", flat=True).distinct())
+        JournalEntry.objects.values_list("stream", flat=True).distinct()
+    )
     breaks = []
     for name in sorted(names, key=lambda n: (n != GLOBAL_STREAM, n)):
         b = verify_stream(name)

@@ -49,18 +49,25 @@ def run(*, small: bool) -> None:
     with timer() as ver:
         breaks = verify_all()
     figures = {
-        "vendor": connection.vendor, "entries": n,
+        "vendor": connection.vendor,
+        "entries": n,
         "append_one_stream_per_s": round(n / one["seconds"], 1),
         "append_ten_streams_per_s": round(n / many["seconds"], 1),
-        "verify_entries_per_s": round(total / ver["seconds"], 1), "verify_ok": not breaks,
+        "verify_entries_per_s": round(total / ver["seconds"], 1),
+        "verify_ok": not breaks,
     }
-    human = (f"{figures['append_one_stream_per_s']}/s appends on one stream, {figures['append_ten_streams_per_s']}/s "
-             f"on ten; verify {figures['verify_entries_per_s']} entries/s")
+    human = (
+        f"{figures['append_one_stream_per_s']}/s appends on one stream, {figures['append_ten_streams_per_s']}/s "
+        f"on ten; verify {figures['verify_entries_per_s']} entries/s"
+    )
     if connection.vendor == "postgresql":
         per = n // 4
         same = _threads(["bench:same"] * 4, per)
         separate = _threads([f"bench:sep:{k}" for k in range(4)], per)
-        figures.update(concurrent_same_stream_s=round(same, 3), concurrent_separate_streams_s=round(separate, 3),
-                       separate_vs_same_speedup=round(same / separate, 2))
+        figures.update(
+            concurrent_same_stream_s=round(same, 3),
+            concurrent_separate_streams_s=round(separate, 3),
+            separate_vs_same_speedup=round(same / separate, 2),
+        )
         human += f"; 4 threads: same stream {same:.2f}s vs separate streams {separate:.2f}s"
     report("journal", figures, human)

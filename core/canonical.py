@@ -28,7 +28,9 @@ def _default(value: Any) -> Any:
 
 def canonical_json(value: Any) -> bytes:
     """Sorted keys, no whitespace, UTF-8, datetimes in UTC with microseconds."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default).encode()
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_default
+    ).encode()
 
 
 def sha256_hex(data: bytes) -> str:

@@ -16,7 +16,9 @@ class DomainError(Exception):
     status: int = 400
     default_message: str = "The request was refused."
 
-    def __init__(self, message: Any = None, *, code: str | None = None, status: int | None = None, **params: Any):
+    def __init__(
+        self, message: Any = None, *, code: str | None = None, status: int | None = None, **params: Any
+    ):
         self.message = message if message is not None else self.default_message
         if code is not None:
             self.code = code
@@ -28,7 +30,10 @@ class DomainError(Exception):
     def as_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {"code": self.code, "message": str(self.message)}
         if self.params:
-            data["params"] = {k: (str(v) if not isinstance(v, (int, float, bool, list, dict)) else v) for k, v in self.params.items()}
+            data["params"] = {
+                k: (str(v) if not isinstance(v, (int, float, bool, list, dict)) else v)
+                for k, v in self.params.items()
+            }
         return data
 
 

@@ -10,7 +10,11 @@ from core.errors import DomainError
 
 def wants_json(request) -> bool:
     accept = request.headers.get("Accept", "")
-    return request.path.startswith("/api/") or "application/json" in accept or request.content_type == "application/json"
+    return (
+        request.path.startswith("/api/")
+        or "application/json" in accept
+        or request.content_type == "application/json"
+    )
 
 
 class DomainErrorMiddleware:

@@ -84,12 +84,17 @@ class TenderFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.Tender
 
-    code = factory.LazyFunction(lambda: transaction_code_make(
-        operator_uscc=settings.PLATFORM_OPERATOR_USCC, day=dt.date(2026, 3, 1), sequence=next(_seq)))
+    code = factory.LazyFunction(
+        lambda: transaction_code_make(
+            operator_uscc=settings.PLATFORM_OPERATOR_USCC, day=dt.date(2026, 3, 1), sequence=next(_seq)
+        )
+    )
     title = factory.Sequence(lambda n: f"南宁市某道路改造工程施工招标{n}")
     regime = m.Regime.TB
     category = m.Category.WORKS
-    tenderee = factory.SubFactory(MarketEntityFactory, is_tenderee=True, is_bidder=False, kind=m.EntityKind.GOVERNMENT)
+    tenderee = factory.SubFactory(
+        MarketEntityFactory, is_tenderee=True, is_bidder=False, kind=m.EntityKind.GOVERNMENT
+    )
     agency = factory.SubFactory(MarketEntityFactory, is_agency=True, is_bidder=False)
     region_code = "450100"
     docs_from = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH)
@@ -110,14 +115,16 @@ class LotFactory(factory.django.DjangoModelFactory):
     ceiling_price = Decimal("4800000.00")
     bid_security = Decimal("80000.00")
     evaluation_method = m.EvaluationMethod.SCORING
-    evaluation = factory.LazyFunction(lambda: {
-        "criteria": [
-            {"code": "tech", "name": "技术方案", "group": "technical", "max": 40},
-            {"code": "biz", "name": "商务", "group": "commercial", "max": 20},
-            {"code": "price", "name": "价格", "group": "price", "max": 40},
-        ],
-        "price_formula": {"kind": "gp_base_over_price"},
-    })
+    evaluation = factory.LazyFunction(
+        lambda: {
+            "criteria": [
+                {"code": "tech", "name": "技术方案", "group": "technical", "max": 40},
+                {"code": "biz", "name": "商务", "group": "commercial", "max": 20},
+                {"code": "price", "name": "价格", "group": "price", "max": 40},
+            ],
+            "price_formula": {"kind": "gp_base_over_price"},
+        }
+    )
     committee = factory.LazyFunction(lambda: {"size": 5, "experts": 4, "tenderee_reps": 1})
 
 
@@ -127,8 +134,9 @@ class AnnouncementFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = m.Announcement
 
-    tender = factory.SubFactory(TenderFactory, state=m.TenderState.PUBLISHED,
-                                published_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH))
+    tender = factory.SubFactory(
+        TenderFactory, state=m.TenderState.PUBLISHED, published_at=dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH)
+    )
     kind = m.AnnouncementKind.TENDER
     title = factory.LazyAttribute(lambda o: f"{o.tender.title}招标公告")
     body_html = "<p>本项目已具备招标条件，现对该项目进行公开招标。</p>"

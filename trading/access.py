@@ -45,7 +45,9 @@ def entity_access_edit(*, user: User, entity: MarketEntity) -> MarketEntity:
     """Proposing changes to a registration: the entity's own staff only."""
     require_login(user)
     if user.entity_id != entity.pk:
-        raise AccessDenied(_("Only the entity's own staff may change its registration."), code="entity_not_yours")
+        raise AccessDenied(
+            _("Only the entity's own staff may change its registration."), code="entity_not_yours"
+        )
     return entity
 
 
@@ -60,8 +62,9 @@ def manages_tender(user: User, tender: Tender) -> bool:
 def tender_access_manage(*, user: User, tender: Tender) -> Tender:
     require_login(user)
     if not manages_tender(user, tender):
-        raise AccessDenied(_("Only the tender's agency, its tenderee or centre staff may do this."),
-                           code="tender_not_yours")
+        raise AccessDenied(
+            _("Only the tender's agency, its tenderee or centre staff may do this."), code="tender_not_yours"
+        )
     return tender
 
 

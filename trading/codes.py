@@ -32,10 +32,13 @@ def uscc_validate(value: str) -> str:
     except InvalidLength:
         raise InvalidCode(_("A unified social credit code has 18 characters."), code="uscc_length") from None
     except InvalidChecksum:
-        raise InvalidCode(_("The check character of the unified social credit code is wrong."),
-                          code="uscc_checksum") from None
+        raise InvalidCode(
+            _("The check character of the unified social credit code is wrong."), code="uscc_checksum"
+        ) from None
     except (InvalidFormat, InvalidComponent, ValidationError):
-        raise InvalidCode(_("This is not a well-formed unified social credit code."), code="uscc_format") from None
+        raise InvalidCode(
+            _("This is not a well-formed unified social credit code."), code="uscc_format"
+        ) from None
 
 
 def uscc_make(body17: str) -> str:
@@ -46,7 +49,9 @@ def uscc_make(body17: str) -> str:
 def transaction_code_make(*, operator_uscc: str, day: dt.date, sequence: int) -> str:
     """统一交易标识码: operator USCC + yyyymmdd + 6-digit sequence + MOD 37-2 check character."""
     if not 0 < sequence < 1_000_000:
-        raise InvalidCode(_("The daily sequence number must be between 1 and 999999."), code="txcode_sequence")
+        raise InvalidCode(
+            _("The daily sequence number must be between 1 and 999999."), code="txcode_sequence"
+        )
     body = f"{uscc_validate(operator_uscc)}{day:%Y%m%d}{sequence:06d}"
     return body + mod_37_2.calc_check_digit(body, alphabet=TX_ALPHABET)
 
@@ -60,11 +65,14 @@ def transaction_code_validate(value: str) -> str:
     try:
         dt.date(int(value[18:22]), int(value[22:24]), int(value[24:26]))
     except ValueError:
-        raise InvalidCode(_("The date inside the unified transaction code is not a real date."),
-                          code="txcode_date") from None
+        raise InvalidCode(
+            _("The date inside the unified transaction code is not a real date."), code="txcode_date"
+        ) from None
     uscc_validate(value[:18])
     if mod_37_2.calc_check_digit(value[:32], alphabet=TX_ALPHABET) != value[32]:
-        raise InvalidCode(_("The check character of the unified transaction code is wrong."), code="txcode_checksum")
+        raise InvalidCode(
+            _("The check character of the unified transaction code is wrong."), code="txcode_checksum"
+        )
     return value
 
 
@@ -75,9 +83,12 @@ def classification_code_validate(value: str, *, category: str | None = None) -> 
     """标段分类代码: 7 characters, A works / B goods / C services / D property / E land + 2-digit class."""
     value = (value or "").strip().upper()
     if not _CLASS_RE.match(value):
-        raise InvalidCode(_("A section classification code is a letter A–E followed by 6 characters, e.g. A01xxxx."),
-                          code="classification_format")
+        raise InvalidCode(
+            _("A section classification code is a letter A–E followed by 6 characters, e.g. A01xxxx."),
+            code="classification_format",
+        )
     if category and CLASSIFICATION_PREFIX.get(category) != value[0]:
-        raise InvalidCode(_("The classification code does not match the tender category."),
-                          code="classification_category")
+        raise InvalidCode(
+            _("The classification code does not match the tender category."), code="classification_category"
+        )
     return value

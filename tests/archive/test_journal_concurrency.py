@@ -12,7 +12,9 @@ from archive.models import JournalEntry
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks need PostgreSQL (make test-services)"),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql", reason="row locks need PostgreSQL (make test-services)"
+    ),
 ]
 
 
@@ -54,7 +56,9 @@ def test_concurrent_appends_to_one_stream_form_one_unbroken_chain():
 
     # then nothing failed, nothing is lost, sequence numbers are contiguous and the chain verifies
     assert errors == []
-    seqs = list(JournalEntry.objects.filter(stream="tender:race").order_by("seq").values_list("seq", flat=True))
+    seqs = list(
+        JournalEntry.objects.filter(stream="tender:race").order_by("seq").values_list("seq", flat=True)
+    )
     assert seqs == list(range(1, 91))
     assert verify_stream("tender:race") is None
 

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from archive.journal import verify_all
-from experts.models import Expert
 from demo.world import DEMO_PASSWORD
+from experts.models import Expert
 from trading.models import (
     ActivityEvidence,
     BankAccount,

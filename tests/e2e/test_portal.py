@@ -23,23 +23,46 @@ PDF = b"%PDF-1.7\n% tender documents of the Qingxiu road project\n"
 @pytest.fixture
 def world(transactional_db):
     """Three public tenders with announcements; one carries the tender documents."""
-    road = TenderFactory(title="南宁市青秀区民族大道改造工程", state=m.TenderState.PUBLISHED,
-                         published_at=dt.datetime(2026, 3, 2, 9, tzinfo=SH))
+    road = TenderFactory(
+        title="南宁市青秀区民族大道改造工程",
+        state=m.TenderState.PUBLISHED,
+        published_at=dt.datetime(2026, 3, 2, 9, tzinfo=SH),
+    )
     LotFactory(tender=road, budget=Decimal("5000000.00"))
     notice = AnnouncementFactory(
-        tender=road, title="南宁市青秀区民族大道改造工程施工招标公告",
+        tender=road,
+        title="南宁市青秀区民族大道改造工程施工招标公告",
         body_html="<h3>一、招标条件</h3><p>本项目已由南宁市发展和改革委员会批准建设，现进行公开招标。</p>",
-        published_at=dt.datetime(2026, 3, 2, 9, tzinfo=SH))
+        published_at=dt.datetime(2026, 3, 2, 9, tzinfo=SH),
+    )
     AnnouncementAttachmentFactory(announcement=notice, filename="招标文件.pdf", data=PDF)
-    school = TenderFactory(title="柳州市某中学教学设备采购", category=m.Category.GOODS, regime=m.Regime.GP,
-                           region_code="450200", state=m.TenderState.AWARDED,
-                           published_at=dt.datetime(2026, 2, 10, 9, tzinfo=SH))
-    LotFactory(tender=school, budget=Decimal("1200000.00"), status=m.Lot.Status.AWARDED,
-               award_amount=Decimal("1080000.00"), awarded_at=dt.datetime(2026, 3, 1, 10, tzinfo=SH))
-    AnnouncementFactory(tender=school, title="柳州市某中学教学设备采购结果公告", kind=m.AnnouncementKind.RESULT,
-                        published_at=dt.datetime(2026, 3, 1, 10, tzinfo=SH))
-    AnnouncementFactory(title="桂林市某地块国有建设用地使用权挂牌出让公告", tender__category=m.Category.LAND,
-                        tender__title="桂林市某地块国有建设用地使用权出让", tender__region_code="450300")
+    school = TenderFactory(
+        title="柳州市某中学教学设备采购",
+        category=m.Category.GOODS,
+        regime=m.Regime.GP,
+        region_code="450200",
+        state=m.TenderState.AWARDED,
+        published_at=dt.datetime(2026, 2, 10, 9, tzinfo=SH),
+    )
+    LotFactory(
+        tender=school,
+        budget=Decimal("1200000.00"),
+        status=m.Lot.Status.AWARDED,
+        award_amount=Decimal("1080000.00"),
+        awarded_at=dt.datetime(2026, 3, 1, 10, tzinfo=SH),
+    )
+    AnnouncementFactory(
+        tender=school,
+        title="柳州市某中学教学设备采购结果公告",
+        kind=m.AnnouncementKind.RESULT,
+        published_at=dt.datetime(2026, 3, 1, 10, tzinfo=SH),
+    )
+    AnnouncementFactory(
+        title="桂林市某地块国有建设用地使用权挂牌出让公告",
+        tender__category=m.Category.LAND,
+        tender__title="桂林市某地块国有建设用地使用权出让",
+        tender__region_code="450300",
+    )
     return notice
 
 
@@ -83,14 +106,19 @@ def test_portal_in_chinese_search_open_download_then_english(live_server, new_co
     # then the same page comes back in English
     expect(page).to_have_url(detail_url)
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Announcements")).to_be_visible()
+    expect(
+        page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Announcements")
+    ).to_be_visible()
     expect(page.get_by_role("heading", name="Attachments")).to_be_visible()
 
     # and the statistics page shows its charts and figures
-    page.get_by_role("navigation", name="Main navigation").get_by_role("link", name="Trading statistics").click()
+    page.get_by_role("navigation", name="Main navigation").get_by_role(
+        "link", name="Trading statistics"
+    ).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Trading statistics")
     expect(page.locator("svg.chart-svg")).to_have_count(3)
-    expect(page.locator(".kpis")).to_contain_text("1,080,000.00 yuan")
+    expect(page.locator(".kpis")).to_contain_text("¥1,080,000")
+    expect(page.locator("table.data").first).to_contain_text("1,080,000.00")
 
 
 def test_portal_switches_back_to_chinese(live_server, new_context, world):

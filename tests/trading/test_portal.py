@@ -392,3 +392,50 @@ def test_every_page_has_the_language_switcher_with_csrf(client):
     assert 'action="/i18n/setlang/"' in html
     assert 'name="csrfmiddlewaretoken"' in form
     assert 'value="en"' in form and 'value="zh-hans"' in form
+
+
+# --- home and charts -------------------------------------------------------------------
+
+
+def test_home_shows_sector_counts_latest_and_upcoming_openings(client, clock):
+    # given (on 2 March 2026) a works tender opening on 25 March and a goods procurement already opened
+    works = ann(title="道路工程招标公告", tender__title="道路工程")
+    ann(
+        title="设备采购公告",
+        tender__category=m.Category.GOODS,
+        tender__regime=m.Regime.GP,
+        tender__title="设备采购",
+        tender__deadline=dt.datetime(2026, 3, 1, 9, 30, tzinfo=SH),
+    )
+    # when the home page is opened
+    html = client.get(reverse("portal:home")).content.decode()
+    # then the works and GP tiles count one each, both announcements are listed, and only the
+    # tender whose deadline is ahead is among the upcoming openings
+    assert re.search(
+        r'href="/announcements/\?category=works">\s*<span class="sector-name">[^<]+</span>\s*'
+        r'<span class="sector-count"><strong>1</strong>',
+        html,
+    )
+    assert re.search(
+        r'href="/announcements/\?regime=GP">\s*<span class="sector-name">[^<]+</span>\s*'
+        r'<span class="sector-count"><strong>1</strong>',
+        html,
+    )
+    assert titles(client.get(reverse("portal:home"))) == ["设备采购公告", "道路工程招标公告"]
+    upcoming = html[html.index('class="upcoming"') :]
+    assert f'href="/tenders/{works.tender.pk}/"' in upcoming and "设备采购<" not in upcoming
+
+
+def test_bar_lengths_are_proportional_to_the_amounts():
+    from trading.views.portal import hbar_chart
+
+    rows = [
+        {"label": "甲", "budget": Decimal("4000000"), "award_amount": Decimal("1000000")},
+        {"label": "乙", "budget": Decimal("2000000"), "award_amount": Decimal("0")},
+    ]
+    chart = hbar_chart(rows=rows, series=[("budget", "B", "s-budget"), ("award_amount", "A", "s-award")])
+    widths = [[bar["w"] for bar in group["bars"]] for group in chart["groups"]]
+    assert widths[0][0] == pytest.approx(2 * widths[1][0], abs=0.2)
+    assert widths[0][0] == pytest.approx(4 * widths[0][1], abs=0.2)
+    assert widths[1][1] == 0
+    assert chart["ticks"][0]["label"] == "0"

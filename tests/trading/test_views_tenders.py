@@ -381,6 +381,16 @@ def test_agency_b_cannot_amend_agency_as_tender(client, clock, agency):
     assert not tender.announcements.exists()
 
 
+def test_a_draft_has_no_amendment_form(client, agency):
+    tender = draft(agency)
+    client.force_login(agency)
+
+    response = client.get(reverse("trading:tender_amend", args=[tender.pk]))
+
+    assert response.status_code == 409
+    assert b"tender_not_open" in response.content
+
+
 # --- suspend, resume, close ------------------------------------------------------------------------
 
 

@@ -20,21 +20,39 @@ class Role(models.TextChoices):
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices)
     entity = models.ForeignKey(
-        "trading.MarketEntity", verbose_name=_("market entity"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="users",
+        "trading.MarketEntity",
+        verbose_name=_("market entity"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
         help_text=_("The company a bidder or agency user acts for."),
     )
-    person = models.ForeignKey("trading.Person", verbose_name=_("person"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="users")
+    person = models.ForeignKey(
+        "trading.Person",
+        verbose_name=_("person"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="users",
+    )
     region_code = models.CharField(_("region"), max_length=6, blank=True)
-    department = models.CharField(_("department"), max_length=120, blank=True,
-                                  help_text=_("Supervising department of a regulator, or the centre's unit."))
+    department = models.CharField(
+        _("department"),
+        max_length=120,
+        blank=True,
+        help_text=_("Supervising department of a regulator, or the centre's unit."),
+    )
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     failed_logins = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     require_key_login = models.BooleanField(
-        _("require certificate login"), default=False,
-        help_text=_("Password alone is not enough: the user must also sign a challenge with a certified key."))
+        _("require certificate login"),
+        default=False,
+        help_text=_(
+            "Password alone is not enough: the user must also sign a challenge with a certified key."
+        ),
+    )
 
     class Meta:
         verbose_name = _("user")

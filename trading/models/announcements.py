@@ -23,16 +23,24 @@ class Announcement(models.Model):
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
     tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="announcements")
-    lot = models.ForeignKey("trading.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="announcements")
+    lot = models.ForeignKey(
+        "trading.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="announcements"
+    )
     kind = models.CharField(_("type"), max_length=16, choices=AnnouncementKind.choices)
     title = models.CharField(_("title"), max_length=300)
     body_html = models.TextField(_("text"), help_text=_("Sanitised HTML."))
-    state = models.CharField(_("state"), max_length=10, choices=State.choices, default=State.DRAFT, db_index=True)
+    state = models.CharField(
+        _("state"), max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
+    )
     published_at = models.DateTimeField(_("published at"), null=True, blank=True, db_index=True)
-    open_until = models.DateTimeField(_("open until"), null=True, blank=True,
-                                      help_text=_("End of a publicity or notice period."))
-    content_digest = models.CharField(max_length=64, blank=True,
-                                      help_text=_("SHA-256 of the published text: the same notice reads identically everywhere."))
+    open_until = models.DateTimeField(
+        _("open until"), null=True, blank=True, help_text=_("End of a publicity or notice period.")
+    )
+    content_digest = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text=_("SHA-256 of the published text: the same notice reads identically everywhere."),
+    )
     # Amendments: does it affect bid preparation, and the deadline it set (after any forced extension).
     affects_preparation = models.BooleanField(default=False)
     new_deadline = models.DateTimeField(null=True, blank=True)
@@ -51,7 +59,9 @@ class AnnouncementAttachment(models.Model):
     announcement = models.ForeignKey(Announcement, on_delete=models.PROTECT, related_name="attachments")
     filename = models.CharField(max_length=200)
     blob = models.ForeignKey("archive.Blob", on_delete=models.PROTECT, related_name="+")
-    is_tender_document = models.BooleanField(default=False, help_text=_("Download registers the bidder as a document holder."))
+    is_tender_document = models.BooleanField(
+        default=False, help_text=_("Download registers the bidder as a document holder.")
+    )
 
     class Meta:
         verbose_name = _("attachment")

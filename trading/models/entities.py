@@ -57,8 +57,12 @@ class MarketEntity(models.Model):
     is_bidder = models.BooleanField(_("bidder / supplier"), default=True)
     is_tenderee = models.BooleanField(_("tenderee / purchaser"), default=False)
     is_agency = models.BooleanField(_("tendering agency"), default=False)
-    legal_rep = models.ForeignKey(Person, verbose_name=_("legal representative"), on_delete=models.PROTECT,
-                                  related_name="represented_entities")
+    legal_rep = models.ForeignKey(
+        Person,
+        verbose_name=_("legal representative"),
+        on_delete=models.PROTECT,
+        related_name="represented_entities",
+    )
     registered_capital = models.DecimalField(_("registered capital (yuan)"), max_digits=18, decimal_places=2)
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
     region_code = models.CharField(_("region"), max_length=6)
@@ -67,9 +71,13 @@ class MarketEntity(models.Model):
     contact_phone = models.CharField(_("contact phone"), max_length=20, db_index=True)
     contact_email = models.EmailField(_("contact email"), blank=True)
     business_scope = models.TextField(_("business scope"), blank=True)
-    status = models.CharField(_("status"), max_length=12, choices=EntityStatus.choices, default=EntityStatus.PENDING)
+    status = models.CharField(
+        _("status"), max_length=12, choices=EntityStatus.choices, default=EntityStatus.PENDING
+    )
     verified_at = models.DateTimeField(null=True, blank=True)
-    verified_by = models.ForeignKey("trading.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    verified_by = models.ForeignKey(
+        "trading.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     rejection_reason = models.TextField(blank=True)
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -100,7 +108,9 @@ class EntityVersion(models.Model):
     reason = models.TextField(blank=True)
     submitted_by = models.ForeignKey("trading.User", null=True, on_delete=models.PROTECT, related_name="+")
     submitted_at = models.DateTimeField()
-    decided_by = models.ForeignKey("trading.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    decided_by = models.ForeignKey(
+        "trading.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     decided_at = models.DateTimeField(null=True, blank=True)
     decision_note = models.TextField(blank=True)
 
@@ -108,8 +118,11 @@ class EntityVersion(models.Model):
         verbose_name = _("entity version")
         ordering = ["entity", "submitted_at"]
         constraints = [
-            models.UniqueConstraint(fields=["entity", "version"], condition=models.Q(version__isnull=False),
-                                    name="entity_version_unique"),
+            models.UniqueConstraint(
+                fields=["entity", "version"],
+                condition=models.Q(version__isnull=False),
+                name="entity_version_unique",
+            ),
         ]
 
 
@@ -134,9 +147,12 @@ class Qualification(models.Model):
 
 class Shareholder(models.Model):
     entity = models.ForeignKey(MarketEntity, on_delete=models.CASCADE, related_name="shareholders")
-    person = models.ForeignKey(Person, null=True, blank=True, on_delete=models.PROTECT, related_name="shareholdings")
-    holder_entity = models.ForeignKey(MarketEntity, null=True, blank=True, on_delete=models.PROTECT,
-                                      related_name="holdings")
+    person = models.ForeignKey(
+        Person, null=True, blank=True, on_delete=models.PROTECT, related_name="shareholdings"
+    )
+    holder_entity = models.ForeignKey(
+        MarketEntity, null=True, blank=True, on_delete=models.PROTECT, related_name="holdings"
+    )
     share_pct = models.DecimalField(_("share (%)"), max_digits=6, decimal_places=3)
     is_controlling = models.BooleanField(_("controlling shareholder / actual controller"), default=False)
 
@@ -144,11 +160,15 @@ class Shareholder(models.Model):
         verbose_name = _("shareholder")
         constraints = [
             models.CheckConstraint(
-                condition=(models.Q(person__isnull=False, holder_entity__isnull=True)
-                           | models.Q(person__isnull=True, holder_entity__isnull=False)),
+                condition=(
+                    models.Q(person__isnull=False, holder_entity__isnull=True)
+                    | models.Q(person__isnull=True, holder_entity__isnull=False)
+                ),
                 name="shareholder_is_person_xor_entity",
             ),
-            models.CheckConstraint(condition=models.Q(share_pct__gt=0, share_pct__lte=100), name="share_pct_range"),
+            models.CheckConstraint(
+                condition=models.Q(share_pct__gt=0, share_pct__lte=100), name="share_pct_range"
+            ),
         ]
 
 
@@ -171,8 +191,9 @@ class Position(models.Model):
     person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="positions")
     role = models.CharField(_("role"), max_length=20, choices=PositionRole.choices)
     title = models.CharField(_("title"), max_length=100, blank=True)
-    professional_reg_no = models.CharField(_("registered-professional number"), max_length=60, blank=True,
-                                           db_index=True)
+    professional_reg_no = models.CharField(
+        _("registered-professional number"), max_length=60, blank=True, db_index=True
+    )
     professional_kind = models.CharField(_("registration kind"), max_length=80, blank=True)
     start_date = models.DateField(_("from"), null=True, blank=True)
     end_date = models.DateField(_("until"), null=True, blank=True)

@@ -17,9 +17,12 @@ class ActivityEvidence(models.Model):
     at = models.DateTimeField(db_index=True)
     action = models.CharField(max_length=12, choices=Action.choices)
     user = models.ForeignKey("trading.User", null=True, on_delete=models.PROTECT, related_name="+")
-    entity = models.ForeignKey("trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="evidence")
-    tender = models.ForeignKey("trading.Tender", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence")
+    entity = models.ForeignKey(
+        "trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
+    tender = models.ForeignKey(
+        "trading.Tender", null=True, blank=True, on_delete=models.PROTECT, related_name="evidence"
+    )
     ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
     user_agent = models.CharField(max_length=400, blank=True)
     # Client-reported hardware fingerprint: cpu_id, disk_serial, memory_serial, mac, machine_code.
@@ -38,9 +41,12 @@ class ActivityEvidence(models.Model):
 class Notification(models.Model):
     """A message to one user (or to every user of an entity) shown on the workbench."""
 
-    user = models.ForeignKey("trading.User", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications")
-    entity = models.ForeignKey("trading.MarketEntity", null=True, blank=True, on_delete=models.CASCADE,
-                               related_name="notifications")
+    user = models.ForeignKey(
+        "trading.User", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
+    entity = models.ForeignKey(
+        "trading.MarketEntity", null=True, blank=True, on_delete=models.CASCADE, related_name="notifications"
+    )
     kind = models.CharField(max_length=40)
     subject = models.CharField(max_length=200)
     body = models.TextField(blank=True)

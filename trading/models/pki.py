@@ -14,8 +14,9 @@ class CertificateStatus(models.TextChoices):
 class Certificate(models.Model):
     serial = models.CharField(max_length=64, unique=True, help_text=_("Hex serial number"))
     user = models.ForeignKey("trading.User", on_delete=models.PROTECT, related_name="certificates")
-    entity = models.ForeignKey("trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="certificates")
+    entity = models.ForeignKey(
+        "trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="certificates"
+    )
     subject = models.CharField(max_length=400)
     key_algorithm = models.CharField(max_length=40)
     public_key_pem = models.TextField()
@@ -23,7 +24,9 @@ class Certificate(models.Model):
     certificate_pem = models.TextField()
     not_before = models.DateTimeField()
     not_after = models.DateTimeField()
-    status = models.CharField(max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.ACTIVE)
+    status = models.CharField(
+        max_length=10, choices=CertificateStatus.choices, default=CertificateStatus.ACTIVE
+    )
     revoked_at = models.DateTimeField(null=True, blank=True)
     revocation_reason = models.CharField(max_length=40, blank=True)
     issued_at = models.DateTimeField()
@@ -42,7 +45,9 @@ class Certificate(models.Model):
 class AuthChallenge(models.Model):
     """A one-time nonce the user signs with a certified key to log in (or step up)."""
 
-    user = models.ForeignKey("trading.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+")
+    user = models.ForeignKey(
+        "trading.User", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
     nonce = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField()
     expires_at = models.DateTimeField()

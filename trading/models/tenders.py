@@ -61,23 +61,39 @@ class Tender(models.Model):
     title = models.CharField(_("title"), max_length=300)
     regime = models.CharField(_("regime"), max_length=2, choices=Regime.choices)
     category = models.CharField(_("category"), max_length=10, choices=Category.choices)
-    method = models.CharField(_("procurement method"), max_length=30, choices=ProcurementMethod.choices,
-                              default=ProcurementMethod.OPEN)
-    tenderee = models.ForeignKey("trading.MarketEntity", verbose_name=_("tenderee / purchaser"),
-                                 on_delete=models.PROTECT, related_name="tenders_as_tenderee")
-    agency = models.ForeignKey("trading.MarketEntity", verbose_name=_("agency"), null=True, blank=True,
-                               on_delete=models.PROTECT, related_name="tenders_as_agency")
+    method = models.CharField(
+        _("procurement method"),
+        max_length=30,
+        choices=ProcurementMethod.choices,
+        default=ProcurementMethod.OPEN,
+    )
+    tenderee = models.ForeignKey(
+        "trading.MarketEntity",
+        verbose_name=_("tenderee / purchaser"),
+        on_delete=models.PROTECT,
+        related_name="tenders_as_tenderee",
+    )
+    agency = models.ForeignKey(
+        "trading.MarketEntity",
+        verbose_name=_("agency"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="tenders_as_agency",
+    )
     region_code = models.CharField(_("region"), max_length=6, db_index=True)
     description = models.TextField(_("description"), blank=True)
     funding_source = models.CharField(_("funding source"), max_length=120, blank=True)
     state_funded = models.BooleanField(_("state-funded (国有资金占控股或主导)"), default=True)
     prequalification = models.BooleanField(_("prequalification (资格预审)"), default=False)
     large_or_complex = models.BooleanField(
-        _("budget ≥ 10M, technically complex or of large social impact (GP committee ≥ 7)"), default=False)
+        _("budget ≥ 10M, technically complex or of large social impact (GP committee ≥ 7)"), default=False
+    )
     currency = models.CharField(max_length=3, default="CNY")
 
-    state = models.CharField(_("state"), max_length=12, choices=TenderState.choices, default=TenderState.DRAFT,
-                             db_index=True)
+    state = models.CharField(
+        _("state"), max_length=12, choices=TenderState.choices, default=TenderState.DRAFT, db_index=True
+    )
     state_before_suspension = models.CharField(max_length=12, choices=TenderState.choices, blank=True)
     state_changed_at = models.DateTimeField(null=True, blank=True)
 
@@ -88,8 +104,12 @@ class Tender(models.Model):
     deadline = models.DateTimeField(_("bid deadline and opening time"), db_index=True)
     original_deadline = models.DateTimeField(null=True, blank=True)
     decryption_minutes = models.PositiveSmallIntegerField(_("decryption window (minutes)"), default=30)
-    decryption_policy = models.CharField(_("decryption policy"), max_length=20, choices=DecryptionPolicy.choices,
-                                         default=DecryptionPolicy.BIDDER)
+    decryption_policy = models.CharField(
+        _("decryption policy"),
+        max_length=20,
+        choices=DecryptionPolicy.choices,
+        default=DecryptionPolicy.BIDDER,
+    )
     custodian_k = models.PositiveSmallIntegerField(_("custodians needed (k)"), null=True, blank=True)
     custodian_n = models.PositiveSmallIntegerField(_("custodians (n)"), null=True, blank=True)
     bid_validity_days = models.PositiveSmallIntegerField(_("bid validity (days)"), default=90)
@@ -102,10 +122,14 @@ class Tender(models.Model):
         verbose_name = _("tender")
         ordering = ["-published_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=models.Q(docs_from__lte=models.F("docs_until")), name="tender_docs_period_ordered"),
             models.CheckConstraint(
-                condition=(models.Q(decryption_policy="bidder")
-                           | models.Q(custodian_k__gte=2, custodian_n__gte=models.F("custodian_k"))),
+                condition=models.Q(docs_from__lte=models.F("docs_until")), name="tender_docs_period_ordered"
+            ),
+            models.CheckConstraint(
+                condition=(
+                    models.Q(decryption_policy="bidder")
+                    | models.Q(custodian_k__gte=2, custodian_n__gte=models.F("custodian_k"))
+                ),
                 name="tender_custodian_k_of_n",
             ),
         ]
@@ -134,11 +158,17 @@ class Lot(models.Model):
     number = models.PositiveSmallIntegerField(_("lot number"))
     title = models.CharField(_("title"), max_length=300)
     classification_code = models.CharField(_("section classification code"), max_length=7)
-    budget = models.DecimalField(_("budget / estimated contract price (yuan)"), max_digits=16, decimal_places=2)
-    ceiling_price = models.DecimalField(_("ceiling price (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    budget = models.DecimalField(
+        _("budget / estimated contract price (yuan)"), max_digits=16, decimal_places=2
+    )
+    ceiling_price = models.DecimalField(
+        _("ceiling price (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
     bid_security = models.DecimalField(_("bid security (yuan)"), max_digits=14, decimal_places=2, default=0)
     duration_days = models.PositiveIntegerField(_("duration (days)"), null=True, blank=True)
-    evaluation_method = models.CharField(_("evaluation method"), max_length=16, choices=EvaluationMethod.choices)
+    evaluation_method = models.CharField(
+        _("evaluation method"), max_length=16, choices=EvaluationMethod.choices
+    )
     # {"criteria": [{"code","name","group": technical|commercial|price, "max": 30}], "price_formula": {...}}
     evaluation = models.JSONField(_("evaluation criteria"), default=dict, blank=True)
     # {"size": 5, "experts": 4, "tenderee_reps": 1, "specialties": [{"code": "...", "count": 4}]}
@@ -146,9 +176,12 @@ class Lot(models.Model):
     read_out_items = models.JSONField(_("items read out at the opening"), default=list, blank=True)
     min_bidders = models.PositiveSmallIntegerField(_("minimum valid bids"), default=3)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.ACTIVE)
-    awarded_to = models.ForeignKey("trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT,
-                                   related_name="lots_won")
-    award_amount = models.DecimalField(_("award amount (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True)
+    awarded_to = models.ForeignKey(
+        "trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="lots_won"
+    )
+    award_amount = models.DecimalField(
+        _("award amount (yuan)"), max_digits=16, decimal_places=2, null=True, blank=True
+    )
     awarded_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -49,8 +49,13 @@ def user_authenticate(*, username: str, password: str, request=None) -> User:
                 user.locked_until = now + dt.timedelta(minutes=settings.LOGIN_LOCKOUT_MINUTES)
                 user.failed_logins = 0
                 fields.append("locked_until")
-                journal_append(stream=user_stream(user), action="account.locked", actor=user, obj=user,
-                               payload={"until": user.locked_until})
+                journal_append(
+                    stream=user_stream(user),
+                    action="account.locked",
+                    actor=user,
+                    obj=user,
+                    payload={"until": user.locked_until},
+                )
             user.save(update_fields=fields)
         else:
             if user.failed_logins or user.locked_until:
@@ -59,7 +64,9 @@ def user_authenticate(*, username: str, password: str, request=None) -> User:
                 user.save(update_fields=["failed_logins", "locked_until"])
             user.last_login = now
             user.save(update_fields=["last_login"])
-            evidence_record(action=ActivityEvidence.Action.LOGIN, request=request, user=user, entity=user.entity)
+            evidence_record(
+                action=ActivityEvidence.Action.LOGIN, request=request, user=user, entity=user.entity
+            )
             return user
     # Outside the atomic block so the failure counter is committed before we refuse.
     if user.locked_until and user.locked_until > now:
@@ -67,22 +74,52 @@ def user_authenticate(*, username: str, password: str, request=None) -> User:
     raise LoginFailed()
 
 
-def user_create(*, username: str, password: str, role: str, actor=None, entity=None, person=None,
-                first_name: str = "", last_name: str = "", email: str = "", region_code: str = "",
-                department: str = "", is_staff: bool = False, require_key_login: bool = False) -> User:
+def user_create(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    actor=None,
+    entity=None,
+    person=None,
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    region_code: str = "",
+    department: str = "",
+    is_staff: bool = False,
+    require_key_login: bool = False,
+) -> User:
     if role not in Role.values:
         raise ValidationFailed(_("Unknown role."), code="unknown_role", role=role)
     if role in {Role.BIDDER, Role.AGENCY} and entity is None:
-        raise ValidationFailed(_("Bidder and agency staff belong to a market entity."), code="entity_required")
+        raise ValidationFailed(
+            _("Bidder and agency staff belong to a market entity."), code="entity_required"
+        )
     if User.objects.filter(username=username).exists():
         raise ValidationFailed(_("This user name is taken."), code="username_taken")
     with transaction.atomic():
-        user = User(username=username, role=role, entity=entity, person=person, first_name=first_name,
-                    last_name=last_name, email=email, region_code=region_code, department=department,
-                    is_staff=is_staff or role == Role.ADMIN, is_superuser=role == Role.ADMIN,
-                    require_key_login=require_key_login)
+        user = User(
+            username=username,
+            role=role,
+            entity=entity,
+            person=person,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            region_code=region_code,
+            department=department,
+            is_staff=is_staff or role == Role.ADMIN,
+            is_superuser=role == Role.ADMIN,
+            require_key_login=require_key_login,
+        )
         user.set_password(password)
         user.save()
-        journal_append(stream=user_stream(user), action="user.created", actor=actor, obj=user,
-                       payload={"username": username, "role": role, "entity": entity.pk if entity else None})
+        journal_append(
+            stream=user_stream(user),
+            action="user.created",
+            actor=actor,
+            obj=user,
+            payload={"username": username, "role": role, "entity": entity.pk if entity else None},
+        )
     return user

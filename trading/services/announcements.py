@@ -28,18 +28,55 @@ from trading.models import (
 )
 
 ALLOWED_TAGS = {
-    "p", "br", "hr", "h2", "h3", "h4", "h5", "strong", "b", "em", "i", "u", "s", "sub", "sup", "blockquote",
-    "ul", "ol", "li", "table", "thead", "tbody", "tfoot", "tr", "th", "td", "caption", "colgroup", "col",
-    "a", "span", "div", "pre", "code",
+    "p",
+    "br",
+    "hr",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "strong",
+    "b",
+    "em",
+    "i",
+    "u",
+    "s",
+    "sub",
+    "sup",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "table",
+    "thead",
+    "tbody",
+    "tfoot",
+    "tr",
+    "th",
+    "td",
+    "caption",
+    "colgroup",
+    "col",
+    "a",
+    "span",
+    "div",
+    "pre",
+    "code",
 }
-ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "td": {"colspan", "rowspan"}, "th": {"colspan", "rowspan", "scope"},
-                      "col": {"span"}, "ol": {"start"}}
+ALLOWED_ATTRIBUTES = {
+    "a": {"href", "title"},
+    "td": {"colspan", "rowspan"},
+    "th": {"colspan", "rowspan", "scope"},
+    "col": {"span"},
+    "ol": {"start"},
+}
 # Agencies paste from word processors; we refuse active content outright rather than silently
 # dropping it, so that the agency knows its notice is not what it wrote.
 _ACTIVE = re.compile(
     r"<\s*(script|iframe|object|embed|applet|form|input|button|meta|link|base|frame|frameset|svg|math)\b"
     r"|[\s/\"']on[a-z]+\s*=|javascript\s*:|vbscript\s*:|data\s*:\s*text/html|expression\s*\(",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # Browsers decode entities in attribute values and drop tabs and newlines inside a URL
 # scheme, so "&#106;avascript:" and "java\tscript:" are scanned the way a browser reads them.
 _ACTIVE_SCHEME = re.compile(r"(javascript|vbscript)\s*:|data\s*:\s*text/html", re.IGNORECASE)
@@ -52,15 +89,28 @@ def html_sanitize(html: str) -> str:
     html = html or ""
     size = len(html.encode())
     if size > settings.ANNOUNCEMENT_MAX_HTML_BYTES:
-        raise ValidationFailed(_("The text is too large (%(size)s bytes; at most %(max)s).")
-                               % {"size": size, "max": settings.ANNOUNCEMENT_MAX_HTML_BYTES},
-                               code="html_too_large", size=size, max=settings.ANNOUNCEMENT_MAX_HTML_BYTES)
+        raise ValidationFailed(
+            _("The text is too large (%(size)s bytes; at most %(max)s).")
+            % {"size": size, "max": settings.ANNOUNCEMENT_MAX_HTML_BYTES},
+            code="html_too_large",
+            size=size,
+            max=settings.ANNOUNCEMENT_MAX_HTML_BYTES,
+        )
     match = _ACTIVE.search(html) or _ACTIVE_SCHEME.search(_URL_INVISIBLE.sub("", htmllib.unescape(html)))
     if match:
-        raise ValidationFailed(_("The text contains active content (%(what)s), which is not allowed in a notice.")
-                               % {"what": match.group(0).strip()[:40]}, code="html_unsafe")
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, url_schemes={"http", "https", "mailto"},
-                      link_rel="noopener noreferrer nofollow", strip_comments=True)
+        raise ValidationFailed(
+            _("The text contains active content (%(what)s), which is not allowed in a notice.")
+            % {"what": match.group(0).strip()[:40]},
+            code="html_unsafe",
+        )
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+        strip_comments=True,
+    )
     if not re.sub(r"<[^>]+>|\s|&nbsp;", "", clean):
         raise ValidationFailed(_("The text is empty."), code="html_empty")
     return clean
@@ -83,9 +133,19 @@ def _check_title(title: str) -> str:
     return title
 
 
-def announcement_create(*, tender: Tender, kind: str, title: str, body_html: str, actor: User, lot: Lot | None = None,
-                        attachments: list[tuple[str, bytes, str]] | None = None, open_until=None,
-                        tender_documents: bool = False, check_access: bool = True) -> Announcement:
+def announcement_create(
+    *,
+    tender: Tender,
+    kind: str,
+    title: str,
+    body_html: str,
+    actor: User,
+    lot: Lot | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    open_until=None,
+    tender_documents: bool = False,
+    check_access: bool = True,
+) -> Announcement:
     """Create a draft announcement; validation happens before anything is written."""
     if check_access:
         tender_access_manage(user=actor, tender=tender)
@@ -98,24 +158,45 @@ def announcement_create(*, tender: Tender, kind: str, title: str, body_html: str
     files = []
     for filename, data, content_type in attachments or []:
         if len(data) > settings.ATTACHMENT_MAX_BYTES:
-            raise ValidationFailed(_("An attachment is too large."), code="attachment_too_large", filename=filename)
+            raise ValidationFailed(
+                _("An attachment is too large."), code="attachment_too_large", filename=filename
+            )
         files.append((filename_clean(filename), data, content_type or "application/octet-stream"))
     with transaction.atomic():
-        ann = Announcement.objects.create(tender=tender, lot=lot, kind=kind, title=title, body_html=body,
-                                          open_until=open_until, author=actor)
+        ann = Announcement.objects.create(
+            tender=tender,
+            lot=lot,
+            kind=kind,
+            title=title,
+            body_html=body,
+            open_until=open_until,
+            author=actor,
+        )
         for filename, data, content_type in files:
             # The blob file may outlive a rolled-back transaction; it is content-addressed and
             # invisible without its row, and a later upload of the same bytes reuses it.
             blob = blob_put(data=data, content_type=content_type)
-            AnnouncementAttachment.objects.create(announcement=ann, filename=filename, blob=blob,
-                                                  is_tender_document=tender_documents)
-        journal_append(stream=tender.stream, action="announcement.drafted", actor=actor, obj=ann,
-                       payload={"kind": kind, "title": title, "body_digest": digest(body),
-                                "attachments": [a.blob_id for a in ann.attachments.all()]})
+            AnnouncementAttachment.objects.create(
+                announcement=ann, filename=filename, blob=blob, is_tender_document=tender_documents
+            )
+        journal_append(
+            stream=tender.stream,
+            action="announcement.drafted",
+            actor=actor,
+            obj=ann,
+            payload={
+                "kind": kind,
+                "title": title,
+                "body_digest": digest(body),
+                "attachments": [a.blob_id for a in ann.attachments.all()],
+            },
+        )
     return ann
 
 
-def announcement_publish(*, announcement: Announcement, actor: User, check_access: bool = True) -> Announcement:
+def announcement_publish(
+    *, announcement: Announcement, actor: User, check_access: bool = True
+) -> Announcement:
     """Publish: fixes the text's digest (the same notice reads identically everywhere, 条例63)."""
     if check_access:
         tender_access_manage(user=actor, tender=announcement.tender)
@@ -127,11 +208,21 @@ def announcement_publish(*, announcement: Announcement, actor: User, check_acces
             raise Conflict(_("Publish the tender first."), code="tender_not_published")
         ann.state = Announcement.State.PUBLISHED
         ann.published_at = timezone.now()
-        ann.content_digest = digest({"title": ann.title, "body": ann.body_html,
-                                     "attachments": sorted(a.blob_id for a in ann.attachments.all())})
+        ann.content_digest = digest(
+            {
+                "title": ann.title,
+                "body": ann.body_html,
+                "attachments": sorted(a.blob_id for a in ann.attachments.all()),
+            }
+        )
         ann.save(update_fields=["state", "published_at", "content_digest"])
-        journal_append(stream=ann.tender.stream, action="announcement.published", actor=actor, obj=ann,
-                       payload={"kind": ann.kind, "content_digest": ann.content_digest})
+        journal_append(
+            stream=ann.tender.stream,
+            action="announcement.published",
+            actor=actor,
+            obj=ann,
+            payload={"kind": ann.kind, "content_digest": ann.content_digest},
+        )
     return ann
 
 
@@ -142,9 +233,16 @@ def announcement_withdraw(*, announcement: Announcement, actor: User, reason: st
     with transaction.atomic():
         ann = Announcement.objects.select_for_update().get(pk=announcement.pk)
         if ann.state != Announcement.State.PUBLISHED:
-            raise Conflict(_("Only a published announcement can be withdrawn."), code="announcement_not_published")
+            raise Conflict(
+                _("Only a published announcement can be withdrawn."), code="announcement_not_published"
+            )
         ann.state = Announcement.State.WITHDRAWN
         ann.save(update_fields=["state"])
-        journal_append(stream=ann.tender.stream, action="announcement.withdrawn", actor=actor, obj=ann,
-                       payload={"reason": reason})
+        journal_append(
+            stream=ann.tender.stream,
+            action="announcement.withdrawn",
+            actor=actor,
+            obj=ann,
+            payload={"reason": reason},
+        )
     return ann

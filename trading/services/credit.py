@@ -15,16 +15,29 @@ from trading.access import require_role
 from trading.models import CreditRecord, MarketEntity, Person, Role, User
 
 
-def credit_record_create(*, actor: User, kind: str, legal_basis: str, starts_on: dt.date, entity: MarketEntity | None = None,
-                         person: Person | None = None, ends_on: dt.date | None = None, blocks_participation: bool = False,
-                         restricted_action: str = "", fine_amount: Decimal | None = None, description: str = "",
-                         source: str = "") -> CreditRecord:
+def credit_record_create(
+    *,
+    actor: User,
+    kind: str,
+    legal_basis: str,
+    starts_on: dt.date,
+    entity: MarketEntity | None = None,
+    person: Person | None = None,
+    ends_on: dt.date | None = None,
+    blocks_participation: bool = False,
+    restricted_action: str = "",
+    fine_amount: Decimal | None = None,
+    description: str = "",
+    source: str = "",
+) -> CreditRecord:
     """A regulator records a commendation or a sanction; a disqualification bars participation for its period."""
     require_role(actor, Role.REGULATOR, Role.ADMIN)
     if kind not in CreditRecord.Kind.values:
         raise ValidationFailed(_("Unknown kind of credit record."), code="credit_kind_unknown")
     if entity is None and person is None:
-        raise ValidationFailed(_("A credit record needs an entity or a person."), code="credit_subject_required")
+        raise ValidationFailed(
+            _("A credit record needs an entity or a person."), code="credit_subject_required"
+        )
     if not legal_basis.strip():
         raise ValidationFailed(_("State the legal basis (处罚依据)."), code="legal_basis_required")
     if ends_on is not None and ends_on < starts_on:
@@ -35,14 +48,35 @@ def credit_record_create(*, actor: User, kind: str, legal_basis: str, starts_on:
         raise ValidationFailed(_("A fine needs its amount."), code="fine_amount_required")
     with transaction.atomic():
         record = CreditRecord.objects.create(
-            entity=entity, person=person, kind=kind, legal_basis=legal_basis.strip(), starts_on=starts_on,
-            ends_on=ends_on, blocks_participation=blocks_participation, restricted_action=restricted_action,
-            fine_amount=fine_amount, description=description, source=source, decided_by=actor,
-            decided_at=timezone.now())
+            entity=entity,
+            person=person,
+            kind=kind,
+            legal_basis=legal_basis.strip(),
+            starts_on=starts_on,
+            ends_on=ends_on,
+            blocks_participation=blocks_participation,
+            restricted_action=restricted_action,
+            fine_amount=fine_amount,
+            description=description,
+            source=source,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
         stream = f"entity:{entity.pk}" if entity else f"person:{person.pk}"
-        journal_append(stream=stream, action="credit.recorded", actor=actor, obj=record, payload={
-            "kind": kind, "legal_basis": record.legal_basis, "starts_on": starts_on, "ends_on": ends_on,
-            "blocks": blocks_participation, "source": source})
+        journal_append(
+            stream=stream,
+            action="credit.recorded",
+            actor=actor,
+            obj=record,
+            payload={
+                "kind": kind,
+                "legal_basis": record.legal_basis,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+                "blocks": blocks_participation,
+                "source": source,
+            },
+        )
     return record
 
 
@@ -58,5 +92,7 @@ def credit_record_revoke(*, record: CreditRecord, actor: User, reason: str) -> C
         record.revoked_at = timezone.now()
         record.save(update_fields=["revoked_at"])
         stream = f"entity:{record.entity_id}" if record.entity_id else f"person:{record.person_id}"
-        journal_append(stream=stream, action="credit.revoked", actor=actor, obj=record, payload={"reason": reason})
+        journal_append(
+            stream=stream, action="credit.revoked", actor=actor, obj=record, payload={"reason": reason}
+        )
     return record

@@ -40,16 +40,26 @@ def entity_stream(entity: MarketEntity) -> str:
 
 # --- people -------------------------------------------------------------------------------
 
+
 def person_id_digest(id_type: str, id_number: str) -> str:
     return hashlib.sha256(f"person:{id_type}:{id_number.strip().upper()}".encode()).hexdigest()
 
 
-def person_upsert(*, name: str, id_number: str, id_type: str = "resident_id", phone: str = "", email: str = "") -> Person:
+def person_upsert(
+    *, name: str, id_number: str, id_type: str = "resident_id", phone: str = "", email: str = ""
+) -> Person:
     """One row per identity document, so one person acting for two entities is one node."""
     d = person_id_digest(id_type, id_number)
     person, created = Person.objects.get_or_create(
-        id_digest=d, defaults={"name": name, "id_type": id_type, "id_number": id_number.strip().upper(),
-                               "phone": phone, "email": email})
+        id_digest=d,
+        defaults={
+            "name": name,
+            "id_type": id_type,
+            "id_number": id_number.strip().upper(),
+            "phone": phone,
+            "email": email,
+        },
+    )
     if not created and ((phone and person.phone != phone) or (email and person.email != email)):
         person.phone = phone or person.phone
         person.email = email or person.email
@@ -58,6 +68,7 @@ def person_upsert(*, name: str, id_number: str, id_type: str = "resident_id", ph
 
 
 # --- the application form ---------------------------------------------------------------------
+
 
 class _Errors:
     def __init__(self):
@@ -69,9 +80,12 @@ class _Errors:
     def raise_if_any(self) -> None:
         if self.fields:
             first = next(iter(self.fields))
-            raise ValidationFailed(_("The registration form has errors: %(field)s: %(msg)s")
-                                   % {"field": first, "msg": self.fields[first]},
-                                   code="registration_invalid", fields=self.fields)
+            raise ValidationFailed(
+                _("The registration form has errors: %(field)s: %(msg)s")
+                % {"field": first, "msg": self.fields[first]},
+                code="registration_invalid",
+                fields=self.fields,
+            )
 
 
 def _text(data: dict, key: str, errors: _Errors, *, required=True, max_len=200, prefix="") -> str:
@@ -118,8 +132,13 @@ def _person(data: Any, field: str, errors: _Errors) -> dict | None:
         return None
     name = _text(data, "name", errors, max_len=100, prefix=field + ".")
     idn = _text(data, "id_number", errors, max_len=40, prefix=field + ".")
-    return {"name": name, "id_number": idn, "id_type": str(data.get("id_type") or "resident_id")[:20],
-            "phone": str(data.get("phone") or "")[:20], "email": str(data.get("email") or "")[:254]}
+    return {
+        "name": name,
+        "id_number": idn,
+        "id_type": str(data.get("id_type") or "resident_id")[:20],
+        "phone": str(data.get("phone") or "")[:20],
+        "email": str(data.get("email") or "")[:254],
+    }
 
 
 def entity_form_clean(data: dict, *, existing: MarketEntity | None = None) -> dict:
@@ -143,8 +162,9 @@ def entity_form_clean(data: dict, *, existing: MarketEntity | None = None) -> di
     for flag in ("is_bidder", "is_tenderee", "is_agency"):
         out[flag] = bool(data.get(flag, flag == "is_bidder"))
     out["legal_rep"] = _person(data.get("legal_rep"), "legal_rep", e)
-    out["registered_capital"] = _decimal(data.get("registered_capital"), "registered_capital", e,
-                                         minimum=Decimal(0), maximum=Decimal("1e15"))
+    out["registered_capital"] = _decimal(
+        data.get("registered_capital"), "registered_capital", e, minimum=Decimal(0), maximum=Decimal("1e15")
+    )
     out["founded_on"] = _date(data.get("founded_on"), "founded_on", e)
     out["region_code"] = _text(data, "region_code", e, max_len=6)
     if out["region_code"] and not (out["region_code"].isdigit() and len(out["region_code"]) == 6):
@@ -176,7 +196,9 @@ def entity_form_clean(data: dict, *, existing: MarketEntity | None = None) -> di
         if not isinstance(s, dict):
             e.add(p, _("Not an object."))
             continue
-        share = _decimal(s.get("share_pct"), p + ".share_pct", e, minimum=Decimal("0.001"), maximum=Decimal(100))
+        share = _decimal(
+            s.get("share_pct"), p + ".share_pct", e, minimum=Decimal("0.001"), maximum=Decimal(100)
+        )
         total += share or 0
         item = {"share_pct": share, "is_controlling": bool(s.get("is_controlling"))}
         if s.get("entity_uscc"):
@@ -199,12 +221,15 @@ def entity_form_clean(data: dict, *, existing: MarketEntity | None = None) -> di
         role = str(pos.get("role") or "")
         if role not in PositionRole.values:
             e.add(p + ".role", _("Unknown role."))
-        item = {"role": role, "person": _person(pos.get("person"), p + ".person", e),
-                "title": str(pos.get("title") or "")[:100],
-                "professional_reg_no": str(pos.get("professional_reg_no") or "")[:60],
-                "professional_kind": str(pos.get("professional_kind") or "")[:80],
-                "start_date": _date(pos.get("start_date"), p + ".start_date", e),
-                "end_date": _date(pos.get("end_date"), p + ".end_date", e)}
+        item = {
+            "role": role,
+            "person": _person(pos.get("person"), p + ".person", e),
+            "title": str(pos.get("title") or "")[:100],
+            "professional_reg_no": str(pos.get("professional_reg_no") or "")[:60],
+            "professional_kind": str(pos.get("professional_kind") or "")[:80],
+            "start_date": _date(pos.get("start_date"), p + ".start_date", e),
+            "end_date": _date(pos.get("end_date"), p + ".end_date", e),
+        }
         if role == PositionRole.PROJECT_MANAGER and not item["professional_reg_no"]:
             e.add(p + ".professional_reg_no", _("A project manager needs a registered-professional number."))
         out["positions"].append(item)
@@ -216,10 +241,12 @@ def entity_form_clean(data: dict, *, existing: MarketEntity | None = None) -> di
         if not isinstance(b, dict):
             e.add(p[:-1], _("Not an object."))
             continue
-        item = {"bank_name": _text(b, "bank_name", e, prefix=p, max_len=120),
-                "account_name": _text(b, "account_name", e, prefix=p),
-                "account_number": _text(b, "account_number", e, prefix=p, max_len=40).replace(" ", ""),
-                "is_basic": bool(b.get("is_basic"))}
+        item = {
+            "bank_name": _text(b, "bank_name", e, prefix=p, max_len=120),
+            "account_name": _text(b, "account_name", e, prefix=p),
+            "account_number": _text(b, "account_number", e, prefix=p, max_len=40).replace(" ", ""),
+            "is_basic": bool(b.get("is_basic")),
+        }
         basic += item["is_basic"]
         if item["account_number"] and not item["account_number"].isdigit():
             e.add(p + "account_number", _("An account number has digits only."))
@@ -228,7 +255,6 @@ def entity_form_clean(data: dict, *, existing: MarketEntity | None = None) -> di
         e.add("bank_accounts", _("Only one account can be the basic account (基本账户)."))
     e.raise_if_any()
     return out
-
 
 
 def digest_ready(value: Any) -> Any:
@@ -246,8 +272,22 @@ def _apply(entity: MarketEntity, clean: dict) -> None:
     """Write the cleaned form onto the entity and replace its child rows."""
     rep = clean["legal_rep"]
     entity.legal_rep = person_upsert(**rep)
-    for f in ("name", "name_en", "kind", "is_bidder", "is_tenderee", "is_agency", "registered_capital", "founded_on",
-              "region_code", "address", "contact_name", "contact_phone", "contact_email", "business_scope"):
+    for f in (
+        "name",
+        "name_en",
+        "kind",
+        "is_bidder",
+        "is_tenderee",
+        "is_agency",
+        "registered_capital",
+        "founded_on",
+        "region_code",
+        "address",
+        "contact_name",
+        "contact_phone",
+        "contact_email",
+        "business_scope",
+    ):
         setattr(entity, f, clean[f])
     entity.save()
     entity.qualifications.all().delete()
@@ -258,12 +298,24 @@ def _apply(entity: MarketEntity, clean: dict) -> None:
     for s in clean["shareholders"]:
         holder = MarketEntity.objects.get(uscc=s["entity_uscc"]) if s.get("entity_uscc") else None
         person = person_upsert(**s["person"]) if s.get("person") else None
-        Shareholder.objects.create(entity=entity, person=person, holder_entity=holder, share_pct=s["share_pct"],
-                                   is_controlling=s["is_controlling"])
+        Shareholder.objects.create(
+            entity=entity,
+            person=person,
+            holder_entity=holder,
+            share_pct=s["share_pct"],
+            is_controlling=s["is_controlling"],
+        )
     for p in clean["positions"]:
-        Position.objects.create(entity=entity, person=person_upsert(**p["person"]), role=p["role"], title=p["title"],
-                                professional_reg_no=p["professional_reg_no"], professional_kind=p["professional_kind"],
-                                start_date=p["start_date"], end_date=p["end_date"])
+        Position.objects.create(
+            entity=entity,
+            person=person_upsert(**p["person"]),
+            role=p["role"],
+            title=p["title"],
+            professional_reg_no=p["professional_reg_no"],
+            professional_kind=p["professional_kind"],
+            start_date=p["start_date"],
+            end_date=p["end_date"],
+        )
     BankAccount.objects.bulk_create([BankAccount(entity=entity, **b) for b in clean["bank_accounts"]])
 
 
@@ -271,19 +323,39 @@ def entity_register(*, data: dict, actor: User | None = None) -> MarketEntity:
     """Register a market entity once (pending until centre staff verify it)."""
     clean = entity_form_clean(data)
     if MarketEntity.objects.filter(uscc=clean["uscc"]).exists():
-        raise Conflict(_("An entity with this unified social credit code is already registered."),
-                       code="entity_exists", uscc=clean["uscc"])
+        raise Conflict(
+            _("An entity with this unified social credit code is already registered."),
+            code="entity_exists",
+            uscc=clean["uscc"],
+        )
     now = timezone.now()
     snapshot = digest_ready(clean)
     with transaction.atomic():
-        entity = MarketEntity(uscc=clean["uscc"], status=EntityStatus.PENDING, version=1,
-                              legal_rep=person_upsert(**clean["legal_rep"]), registered_capital=0)
+        entity = MarketEntity(
+            uscc=clean["uscc"],
+            status=EntityStatus.PENDING,
+            version=1,
+            legal_rep=person_upsert(**clean["legal_rep"]),
+            registered_capital=0,
+        )
         _apply(entity, clean)
-        EntityVersion.objects.create(entity=entity, version=None, state=EntityVersion.State.PROPOSED, data=snapshot,
-                                     digest=digest(snapshot), reason="registration", submitted_by=actor,
-                                     submitted_at=now)
-        journal_append(stream=entity_stream(entity), action="entity.registered", actor=actor, obj=entity,
-                       payload={"uscc": entity.uscc, "name": entity.name, "digest": digest(snapshot)})
+        EntityVersion.objects.create(
+            entity=entity,
+            version=None,
+            state=EntityVersion.State.PROPOSED,
+            data=snapshot,
+            digest=digest(snapshot),
+            reason="registration",
+            submitted_by=actor,
+            submitted_at=now,
+        )
+        journal_append(
+            stream=entity_stream(entity),
+            action="entity.registered",
+            actor=actor,
+            obj=entity,
+            payload={"uscc": entity.uscc, "name": entity.name, "digest": digest(snapshot)},
+        )
     return entity
 
 
@@ -310,8 +382,13 @@ def entity_verify(*, entity: MarketEntity, actor: User, approve: bool, reason: s
         if first:
             first.decided_by, first.decided_at, first.decision_note = actor, now, reason
             first.save()
-        journal_append(stream=entity_stream(entity), action="entity.verified" if approve else "entity.rejected",
-                       actor=actor, obj=entity, payload={"reason": reason})
+        journal_append(
+            stream=entity_stream(entity),
+            action="entity.verified" if approve else "entity.rejected",
+            actor=actor,
+            obj=entity,
+            payload={"reason": reason},
+        )
     return entity
 
 
@@ -323,15 +400,28 @@ def entity_change_propose(*, entity: MarketEntity, data: dict, actor: User, reas
     clean = entity_form_clean({**data, "uscc": data.get("uscc") or entity.uscc}, existing=entity)
     snapshot = digest_ready(clean)
     with transaction.atomic():
-        change = EntityVersion.objects.create(entity=entity, state=EntityVersion.State.PROPOSED, data=snapshot,
-                                              digest=digest(snapshot), reason=reason, submitted_by=actor,
-                                              submitted_at=timezone.now())
-        journal_append(stream=entity_stream(entity), action="entity.change_proposed", actor=actor, obj=change,
-                       payload={"digest": change.digest, "reason": reason})
+        change = EntityVersion.objects.create(
+            entity=entity,
+            state=EntityVersion.State.PROPOSED,
+            data=snapshot,
+            digest=digest(snapshot),
+            reason=reason,
+            submitted_by=actor,
+            submitted_at=timezone.now(),
+        )
+        journal_append(
+            stream=entity_stream(entity),
+            action="entity.change_proposed",
+            actor=actor,
+            obj=change,
+            payload={"digest": change.digest, "reason": reason},
+        )
     return change
 
 
-def entity_change_decide(*, change: EntityVersion, actor: User, approve: bool, note: str = "") -> EntityVersion:
+def entity_change_decide(
+    *, change: EntityVersion, actor: User, approve: bool, note: str = ""
+) -> EntityVersion:
     require_role(actor, Role.CENTRE, Role.ADMIN)
     with transaction.atomic():
         change = EntityVersion.objects.select_for_update().get(pk=change.pk)
@@ -351,33 +441,90 @@ def entity_change_decide(*, change: EntityVersion, actor: User, approve: bool, n
             change.state = EntityVersion.State.REJECTED
         change.decided_by, change.decided_at, change.decision_note = actor, now, note
         change.save()
-        journal_append(stream=entity_stream(entity), action="entity.change_approved" if approve else "entity.change_rejected",
-                       actor=actor, obj=change, payload={"version": change.version, "digest": change.digest, "note": note})
+        journal_append(
+            stream=entity_stream(entity),
+            action="entity.change_approved" if approve else "entity.change_rejected",
+            actor=actor,
+            obj=change,
+            payload={"version": change.version, "digest": change.digest, "note": note},
+        )
     return change
 
 
 def entity_snapshot(entity: MarketEntity) -> dict:
     """The entity as the form sees it now (used for change forms and archive packages)."""
-    def person(p: Person) -> dict:
-        return {"name": p.name, "id_number": p.id_number, "id_type": p.id_type, "phone": p.phone, "email": p.email}
 
-    return digest_ready({
-        "uscc": entity.uscc, "name": entity.name, "name_en": entity.name_en, "kind": entity.kind,
-        "is_bidder": entity.is_bidder, "is_tenderee": entity.is_tenderee, "is_agency": entity.is_agency,
-        "legal_rep": person(entity.legal_rep), "registered_capital": entity.registered_capital,
-        "founded_on": entity.founded_on, "region_code": entity.region_code, "address": entity.address,
-        "contact_name": entity.contact_name, "contact_phone": entity.contact_phone,
-        "contact_email": entity.contact_email, "business_scope": entity.business_scope,
-        "qualifications": [{"kind": q.kind, "name": q.name, "level": q.level, "number": q.number, "issuer": q.issuer,
-                            "valid_from": q.valid_from, "valid_until": q.valid_until} for q in entity.qualifications.all()],
-        "shareholders": [{"share_pct": s.share_pct, "is_controlling": s.is_controlling,
-                          **({"entity_uscc": s.holder_entity.uscc} if s.holder_entity_id else {"person": person(s.person)})}
-                         for s in entity.shareholders.select_related("person", "holder_entity")],
-        "positions": [{"role": p.role, "person": person(p.person), "title": p.title,
-                       "professional_reg_no": p.professional_reg_no, "professional_kind": p.professional_kind,
-                       "start_date": p.start_date, "end_date": p.end_date}
-                      for p in entity.positions.select_related("person")],
-        "bank_accounts": [{"bank_name": b.bank_name, "account_name": b.account_name,
-                           "account_number": b.account_number, "is_basic": b.is_basic}
-                          for b in entity.bank_accounts.all()],
-    })
+    def person(p: Person) -> dict:
+        return {
+            "name": p.name,
+            "id_number": p.id_number,
+            "id_type": p.id_type,
+            "phone": p.phone,
+            "email": p.email,
+        }
+
+    return digest_ready(
+        {
+            "uscc": entity.uscc,
+            "name": entity.name,
+            "name_en": entity.name_en,
+            "kind": entity.kind,
+            "is_bidder": entity.is_bidder,
+            "is_tenderee": entity.is_tenderee,
+            "is_agency": entity.is_agency,
+            "legal_rep": person(entity.legal_rep),
+            "registered_capital": entity.registered_capital,
+            "founded_on": entity.founded_on,
+            "region_code": entity.region_code,
+            "address": entity.address,
+            "contact_name": entity.contact_name,
+            "contact_phone": entity.contact_phone,
+            "contact_email": entity.contact_email,
+            "business_scope": entity.business_scope,
+            "qualifications": [
+                {
+                    "kind": q.kind,
+                    "name": q.name,
+                    "level": q.level,
+                    "number": q.number,
+                    "issuer": q.issuer,
+                    "valid_from": q.valid_from,
+                    "valid_until": q.valid_until,
+                }
+                for q in entity.qualifications.all()
+            ],
+            "shareholders": [
+                {
+                    "share_pct": s.share_pct,
+                    "is_controlling": s.is_controlling,
+                    **(
+                        {"entity_uscc": s.holder_entity.uscc}
+                        if s.holder_entity_id
+                        else {"person": person(s.person)}
+                    ),
+                }
+                for s in entity.shareholders.select_related("person", "holder_entity")
+            ],
+            "positions": [
+                {
+                    "role": p.role,
+                    "person": person(p.person),
+                    "title": p.title,
+                    "professional_reg_no": p.professional_reg_no,
+                    "professional_kind": p.professional_kind,
+                    "start_date": p.start_date,
+                    "end_date": p.end_date,
+                }
+                for p in entity.positions.select_related("person")
+            ],
+            "bank_accounts": [
+                {
+                    "bank_name": b.bank_name,
+                    "account_name": b.account_name,
+                    "account_number": b.account_number,
+                    "is_basic": b.is_basic,
+                }
+                for b in entity.bank_accounts.all()
+            ],
+        }
+    )

@@ -37,14 +37,30 @@ def hardware_from_request(request) -> dict:
     return {k: str(data[k])[:120] for k in HARDWARE_KEYS if data.get(k)}
 
 
-def evidence_record(*, action: str, request=None, user=None, entity=None, tender=None, certificate_serial: str = "",
-                    file_sha256: str = "", file_meta: dict | None = None, hardware: dict | None = None) -> ActivityEvidence:
+def evidence_record(
+    *,
+    action: str,
+    request=None,
+    user=None,
+    entity=None,
+    tender=None,
+    certificate_serial: str = "",
+    file_sha256: str = "",
+    file_meta: dict | None = None,
+    hardware: dict | None = None,
+) -> ActivityEvidence:
     hw = hardware if hardware is not None else (hardware_from_request(request) if request is not None else {})
     return ActivityEvidence.objects.create(
-        at=timezone.now(), action=action, user=user if getattr(user, "pk", None) else None,
-        entity=entity, tender=tender,
+        at=timezone.now(),
+        action=action,
+        user=user if getattr(user, "pk", None) else None,
+        entity=entity,
+        tender=tender,
         ip=client_ip(request) if request is not None else None,
         user_agent=(request.headers.get("User-Agent", "")[:400] if request is not None else ""),
-        hardware=hw, hardware_digest=digest(hw) if hw else "",
-        certificate_serial=certificate_serial, file_sha256=file_sha256, file_meta=file_meta or {},
+        hardware=hw,
+        hardware_digest=digest(hw) if hw else "",
+        certificate_serial=certificate_serial,
+        file_sha256=file_sha256,
+        file_meta=file_meta or {},
     )

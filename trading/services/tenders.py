@@ -47,6 +47,7 @@ CRITERION_GROUPS = {"technical", "commercial", "price"}
 
 # --- validation of the form ---------------------------------------------------------------------
 
+
 def _dt(value: Any, field: str, errors: dict) -> dt.datetime | None:
     if isinstance(value, dt.datetime):
         parsed = value
@@ -86,8 +87,15 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
     """Structure of the evaluation method; the law's part (price weight) is in rules."""
     if method == EvaluationMethod.LOWEST_PRICE:
         ev = evaluation if isinstance(evaluation, dict) else {}
-        return {"criteria": [c for c in ev.get("criteria", []) if isinstance(c, dict)], "price_formula": {"kind": "lowest"}}
-    if not isinstance(evaluation, dict) or not isinstance(evaluation.get("criteria"), list) or not evaluation["criteria"]:
+        return {
+            "criteria": [c for c in ev.get("criteria", []) if isinstance(c, dict)],
+            "price_formula": {"kind": "lowest"},
+        }
+    if (
+        not isinstance(evaluation, dict)
+        or not isinstance(evaluation.get("criteria"), list)
+        or not evaluation["criteria"]
+    ):
         errors.setdefault(field, str(_("Scoring needs a list of criteria.")))
         return {}
     total = Decimal(0)
@@ -99,7 +107,9 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
             errors.setdefault(f"{field}.criteria[{i}]", str(_("A criterion has a code and a name.")))
             continue
         if c.get("group") not in CRITERION_GROUPS:
-            errors.setdefault(f"{field}.criteria[{i}].group", str(_("Group is technical, commercial or price.")))
+            errors.setdefault(
+                f"{field}.criteria[{i}].group", str(_("Group is technical, commercial or price."))
+            )
         try:
             mx = Decimal(str(c.get("max")))
         except (InvalidOperation, ValueError):
@@ -113,19 +123,29 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
         codes.add(c["code"])
         price += c.get("group") == "price"
         total += max(mx, Decimal(0))
-        criteria.append({"code": str(c["code"])[:40], "name": str(c["name"])[:200], "group": c.get("group"),
-                         "max": str(mx)})
+        criteria.append(
+            {
+                "code": str(c["code"])[:40],
+                "name": str(c["name"])[:200],
+                "group": c.get("group"),
+                "max": str(mx),
+            }
+        )
     if price != 1:
         errors.setdefault(f"{field}.criteria", str(_("Exactly one price criterion is needed.")))
     if total != 100:
-        errors.setdefault(f"{field}.criteria", str(_("Maximum scores must add up to 100 (now %(t)s).") % {"t": total}))
+        errors.setdefault(
+            f"{field}.criteria", str(_("Maximum scores must add up to 100 (now %(t)s).") % {"t": total})
+        )
     formula = evaluation.get("price_formula") or {"kind": "gp_base_over_price"}
     if not isinstance(formula, dict) or formula.get("kind") not in PRICE_FORMULAS:
         errors.setdefault(f"{field}.price_formula", str(_("Unknown price formula.")))
         formula = {}
     elif regime == Regime.GP and formula["kind"] != "gp_base_over_price":
-        errors.setdefault(f"{field}.price_formula",
-                          str(_("Government procurement scores price as base price / bid price × 100 (87号令55).")))
+        errors.setdefault(
+            f"{field}.price_formula",
+            str(_("Government procurement scores price as base price / bid price × 100 (87号令55).")),
+        )
     return {"criteria": criteria, "price_formula": formula}
 
 
@@ -158,8 +178,12 @@ def tender_form_clean(data: dict) -> dict:
     if not title or len(title) > 300:
         errors["title"] = str(_("A title of 1–300 characters is required."))
     out["title"] = title[:300]
-    for key, choices in (("regime", Regime), ("category", Category), ("method", ProcurementMethod),
-                         ("decryption_policy", DecryptionPolicy)):
+    for key, choices in (
+        ("regime", Regime),
+        ("category", Category),
+        ("method", ProcurementMethod),
+        ("decryption_policy", DecryptionPolicy),
+    ):
         value = data.get(key) or {"method": "open", "decryption_policy": "bidder"}.get(key)
         if value not in choices.values:
             errors[key] = str(_("Unknown value."))
@@ -219,17 +243,27 @@ def tender_form_clean(data: dict) -> dict:
         if not item["title"]:
             errors[f + ".title"] = str(_("This field is required."))
         try:
-            item["classification_code"] = classification_code_validate(str(lot.get("classification_code") or ""),
-                                                                       category=out.get("category"))
+            item["classification_code"] = classification_code_validate(
+                str(lot.get("classification_code") or ""), category=out.get("category")
+            )
         except InvalidCode as exc:
             errors[f + ".classification_code"] = f"{exc.code}: {exc.message}"
         item["budget"] = _money(lot.get("budget"), f + ".budget", errors)
         if item["budget"] is not None and item["budget"] <= 0:
             errors[f + ".budget"] = str(_("The budget must be positive."))
         item["ceiling_price"] = _money(lot.get("ceiling_price"), f + ".ceiling_price", errors, required=False)
-        if item["ceiling_price"] and item["budget"] and out.get("regime") == Regime.GP and item["ceiling_price"] > item["budget"]:
-            errors[f + ".ceiling_price"] = str(_("In government procurement the ceiling price may not exceed the budget."))
-        item["bid_security"] = _money(lot.get("bid_security") or "0", f + ".bid_security", errors) or Decimal(0)
+        if (
+            item["ceiling_price"]
+            and item["budget"]
+            and out.get("regime") == Regime.GP
+            and item["ceiling_price"] > item["budget"]
+        ):
+            errors[f + ".ceiling_price"] = str(
+                _("In government procurement the ceiling price may not exceed the budget.")
+            )
+        item["bid_security"] = _money(lot.get("bid_security") or "0", f + ".bid_security", errors) or Decimal(
+            0
+        )
         item["duration_days"] = _whole(lot.get("duration_days"), None, 1, 100_000)
         if item["duration_days"] is None and lot.get("duration_days") not in (None, ""):
             errors[f + ".duration_days"] = str(_("A whole number of days, at least 1."))
@@ -237,14 +271,29 @@ def tender_form_clean(data: dict) -> dict:
         if method not in EvaluationMethod.values:
             errors[f + ".evaluation_method"] = str(_("Unknown value."))
         item["evaluation_method"] = method
-        item["evaluation"] = evaluation_clean(regime=out.get("regime"), method=method, evaluation=lot.get("evaluation"),
-                                              field=f + ".evaluation", errors=errors)
+        item["evaluation"] = evaluation_clean(
+            regime=out.get("regime"),
+            method=method,
+            evaluation=lot.get("evaluation"),
+            field=f + ".evaluation",
+            errors=errors,
+        )
         committee = lot.get("committee") or {"size": 5, "experts": 4, "tenderee_reps": 1}
         try:
-            item["committee"] = {"size": int(committee["size"]), "experts": int(committee["experts"]),
-                                 "tenderee_reps": int(committee.get("tenderee_reps", 0)),
-                                 "specialties": committee.get("specialties", [])}
-            if min(item["committee"]["size"], item["committee"]["experts"], item["committee"]["tenderee_reps"]) < 0:
+            item["committee"] = {
+                "size": int(committee["size"]),
+                "experts": int(committee["experts"]),
+                "tenderee_reps": int(committee.get("tenderee_reps", 0)),
+                "specialties": committee.get("specialties", []),
+            }
+            if (
+                min(
+                    item["committee"]["size"],
+                    item["committee"]["experts"],
+                    item["committee"]["tenderee_reps"],
+                )
+                < 0
+            ):
                 raise ValueError
             if not isinstance(item["committee"]["specialties"], list):
                 raise TypeError
@@ -261,32 +310,52 @@ def tender_form_clean(data: dict) -> dict:
         out["lots"].append(item)
     if errors:
         first = next(iter(errors))
-        raise ValidationFailed(_("The tender form has errors: %(field)s: %(msg)s") % {"field": first, "msg": errors[first]},
-                               code="tender_invalid", fields=errors)
+        raise ValidationFailed(
+            _("The tender form has errors: %(field)s: %(msg)s") % {"field": first, "msg": errors[first]},
+            code="tender_invalid",
+            fields=errors,
+        )
     return out
 
 
 def legal_violations(*, tender: Tender, published_at: dt.datetime) -> list[rules.Violation]:
     """Every [V] rule a tender must satisfy to be published (DOMAIN A1–A6, C1, C8)."""
-    found = list(rules.check_tender_timeline(
-        regime=tender.regime, category=tender.category, method=tender.method, published_at=published_at,
-        docs_from=tender.docs_from, docs_until=tender.docs_until, deadline=tender.deadline,
-        prequalification=tender.prequalification))
+    found = list(
+        rules.check_tender_timeline(
+            regime=tender.regime,
+            category=tender.category,
+            method=tender.method,
+            published_at=published_at,
+            docs_from=tender.docs_from,
+            docs_until=tender.docs_until,
+            deadline=tender.deadline,
+            prequalification=tender.prequalification,
+        )
+    )
     for lot in tender.lots.all():
         found += rules.check_bid_security(regime=tender.regime, amount=lot.bid_security, base=lot.budget)
         c = lot.committee or {}
         if c:
-            found += rules.check_committee(regime=tender.regime, size=c.get("size", 0), experts=c.get("experts", 0),
-                                           tenderee_reps=c.get("tenderee_reps", 0), large_or_complex=tender.large_or_complex)
+            found += rules.check_committee(
+                regime=tender.regime,
+                size=c.get("size", 0),
+                experts=c.get("experts", 0),
+                tenderee_reps=c.get("tenderee_reps", 0),
+                large_or_complex=tender.large_or_complex,
+            )
         if lot.evaluation_method == EvaluationMethod.SCORING:
-            price = [Decimal(x["max"]) for x in lot.evaluation.get("criteria", []) if x.get("group") == "price"]
+            price = [
+                Decimal(x["max"]) for x in lot.evaluation.get("criteria", []) if x.get("group") == "price"
+            ]
             if price:
-                found += rules.check_price_weight(regime=tender.regime, category=tender.category,
-                                                  price_weight=price[0] / Decimal(100))
+                found += rules.check_price_weight(
+                    regime=tender.regime, category=tender.category, price_weight=price[0] / Decimal(100)
+                )
     return found
 
 
 # --- services ---------------------------------------------------------------------------------------
+
 
 def _next_code(day: dt.date) -> str:
     """Take the day's next sequence number. Call inside the transaction that creates the tender."""
@@ -309,9 +378,14 @@ def _next_code(day: dt.date) -> str:
 def _may_create_for(actor: User, clean: dict) -> None:
     require_role(actor, Role.AGENCY, Role.CENTRE, Role.ADMIN)
     if actor.role == Role.AGENCY and actor.entity_id not in {
-            getattr(clean["tenderee"], "pk", None), getattr(clean["agency"], "pk", None)}:
-        raise ValidationFailed(_("Agency staff create tenders for their own agency or tenderee."), code="tender_not_yours",
-                               status=403)
+        getattr(clean["tenderee"], "pk", None),
+        getattr(clean["agency"], "pk", None),
+    }:
+        raise ValidationFailed(
+            _("Agency staff create tenders for their own agency or tenderee."),
+            code="tender_not_yours",
+            status=403,
+        )
 
 
 def tender_create(*, actor: User, data: dict) -> Tender:
@@ -319,10 +393,17 @@ def tender_create(*, actor: User, data: dict) -> Tender:
     _may_create_for(actor, clean)
     lots = clean.pop("lots")
     with transaction.atomic():
-        tender = Tender.objects.create(code=_next_code(timezone.localdate(timezone.now())), created_by=actor, **clean)
+        tender = Tender.objects.create(
+            code=_next_code(timezone.localdate(timezone.now())), created_by=actor, **clean
+        )
         Lot.objects.bulk_create([Lot(tender=tender, **lot) for lot in lots])
-        journal_append(stream=tender.stream, action="tender.created", actor=actor, obj=tender,
-                       payload={"code": tender.code, "title": tender.title, "lots": len(lots)})
+        journal_append(
+            stream=tender.stream,
+            action="tender.created",
+            actor=actor,
+            obj=tender,
+            payload={"code": tender.code, "title": tender.title, "lots": len(lots)},
+        )
     return tender
 
 
@@ -334,19 +415,31 @@ def tender_update_draft(*, tender: Tender, actor: User, data: dict) -> Tender:
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if tender.state != TenderState.DRAFT:
-            raise Conflict(_("Only a draft can be edited; publish an amendment instead."), code="tender_not_draft")
+            raise Conflict(
+                _("Only a draft can be edited; publish an amendment instead."), code="tender_not_draft"
+            )
         for k, v in clean.items():
             setattr(tender, k, v)
         tender.save()
         tender.lots.all().delete()
         Lot.objects.bulk_create([Lot(tender=tender, **lot) for lot in lots])
-        journal_append(stream=tender.stream, action="tender.updated", actor=actor, obj=tender, payload={"lots": len(lots)})
+        journal_append(
+            stream=tender.stream,
+            action="tender.updated",
+            actor=actor,
+            obj=tender,
+            payload={"lots": len(lots)},
+        )
     return tender
 
 
-def _set_state(tender: Tender, target: str, *, actor: User, reason: str = "", payload: dict | None = None) -> None:
+def _set_state(
+    tender: Tender, target: str, *, actor: User, reason: str = "", payload: dict | None = None
+) -> None:
     """Apply a transition allowed by rules.TENDER_TRANSITIONS. Call while holding the tender lock."""
-    violation = rules.check_transition(tender.state, target, suspended_from=tender.state_before_suspension or None)
+    violation = rules.check_transition(
+        tender.state, target, suspended_from=tender.state_before_suspension or None
+    )
     if violation:
         raise Conflict(violation.message, code=violation.code, current=tender.state, target=target)
     previous = tender.state
@@ -357,12 +450,22 @@ def _set_state(tender: Tender, target: str, *, actor: User, reason: str = "", pa
     tender.state = target
     tender.state_changed_at = timezone.now()
     tender.save(update_fields=["state", "state_before_suspension", "state_changed_at"])
-    journal_append(stream=tender.stream, action="tender.state_changed", actor=actor, obj=tender,
-                   payload={"from": previous, "to": target, "reason": reason, **(payload or {})})
+    journal_append(
+        stream=tender.stream,
+        action="tender.state_changed",
+        actor=actor,
+        obj=tender,
+        payload={"from": previous, "to": target, "reason": reason, **(payload or {})},
+    )
 
 
-def tender_publish(*, tender: Tender, actor: User, body_html: str | None = None,
-                   documents: list[tuple[str, bytes, str]] | None = None) -> Announcement:
+def tender_publish(
+    *,
+    tender: Tender,
+    actor: User,
+    body_html: str | None = None,
+    documents: list[tuple[str, bytes, str]] | None = None,
+) -> Announcement:
     """Check every legal rule at this moment, then publish the tender and its announcement."""
     tender_access_manage(user=actor, tender=tender)
     now = timezone.now()
@@ -376,13 +479,25 @@ def tender_publish(*, tender: Tender, actor: User, body_html: str | None = None,
         violations = legal_violations(tender=tender, published_at=now)
         if violations:
             first = violations[0]
-            raise RuleViolation(first.message, code=first.code, source=first.source,
-                                violations=[{"code": v.code, "source": v.source, "message": str(v.message)} for v in violations],
-                                **first.params)
+            raise RuleViolation(
+                first.message,
+                code=first.code,
+                source=first.source,
+                violations=[
+                    {"code": v.code, "source": v.source, "message": str(v.message)} for v in violations
+                ],
+                **first.params,
+            )
         ann = announcement_create(
-            tender=tender, kind=AnnouncementKind.TENDER, title=tender.title, actor=actor, check_access=False,
-            body_html=body_html or tender.description or f"<p>{escape(tender.title)}</p>", attachments=documents,
-            tender_documents=True)
+            tender=tender,
+            kind=AnnouncementKind.TENDER,
+            title=tender.title,
+            actor=actor,
+            check_access=False,
+            body_html=body_html or tender.description or f"<p>{escape(tender.title)}</p>",
+            attachments=documents,
+            tender_documents=True,
+        )
         tender.published_at = now
         tender.original_deadline = tender.deadline
         tender.save(update_fields=["published_at", "original_deadline", "docs_from"])
@@ -393,20 +508,32 @@ def tender_publish(*, tender: Tender, actor: User, body_html: str | None = None,
     return ann
 
 
-def tender_amend(*, tender: Tender, actor: User, title: str, body_html: str, affects_preparation: bool,
-                 new_deadline: dt.datetime | None = None, attachments: list[tuple[str, bytes, str]] | None = None,
-                 changes_object: bool = False, changes_qualification: bool = False) -> Announcement:
+def tender_amend(
+    *,
+    tender: Tender,
+    actor: User,
+    title: str,
+    body_html: str,
+    affects_preparation: bool,
+    new_deadline: dt.datetime | None = None,
+    attachments: list[tuple[str, bytes, str]] | None = None,
+    changes_object: bool = False,
+    changes_qualification: bool = False,
+) -> Announcement:
     """Publish an amendment/clarification; the deadline moves later when the law requires (DOMAIN A3)."""
     tender_access_manage(user=actor, tender=tender)
     now = timezone.now()
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if tender.state != TenderState.PUBLISHED:
-            raise Conflict(_("Amendments are issued while the tender is open for bids."), code="tender_not_open")
+            raise Conflict(
+                _("Amendments are issued while the tender is open for bids."), code="tender_not_open"
+            )
         if now >= tender.deadline:
             raise Conflict(_("The bid deadline has passed."), code="deadline_passed")
-        violations = rules.check_amendment(regime=tender.regime, changes_object=changes_object,
-                                           changes_qualification=changes_qualification)
+        violations = rules.check_amendment(
+            regime=tender.regime, changes_object=changes_object, changes_qualification=changes_qualification
+        )
         if violations:
             v = violations[0]
             raise RuleViolation(v.message, code=v.code, source=v.source, **v.params)
@@ -414,14 +541,27 @@ def tender_amend(*, tender: Tender, actor: User, title: str, body_html: str, aff
         # Bringing the deadline forward would shorten the time bidders were promised (and could
         # break the 20-day rule) whether or not the amendment itself affects preparation.
         if requested < tender.deadline:
-            raise ValidationFailed(_("An amendment cannot bring the deadline forward."), code="deadline_earlier")
-        forced = rules.amendment_deadline(regime=tender.regime, issued_at=now, deadline=requested,
-                                          affects_preparation=affects_preparation,
-                                          prequalification=tender.prequalification)
+            raise ValidationFailed(
+                _("An amendment cannot bring the deadline forward."), code="deadline_earlier"
+            )
+        forced = rules.amendment_deadline(
+            regime=tender.regime,
+            issued_at=now,
+            deadline=requested,
+            affects_preparation=affects_preparation,
+            prequalification=tender.prequalification,
+        )
         deadline = max(requested, forced)
-        ann = announcement_create(tender=tender, kind=AnnouncementKind.AMENDMENT, title=title, body_html=body_html,
-                                  actor=actor, attachments=attachments, check_access=False,
-                                  tender_documents=bool(attachments))
+        ann = announcement_create(
+            tender=tender,
+            kind=AnnouncementKind.AMENDMENT,
+            title=title,
+            body_html=body_html,
+            actor=actor,
+            attachments=attachments,
+            check_access=False,
+            tender_documents=bool(attachments),
+        )
         ann.affects_preparation = affects_preparation
         ann.new_deadline = deadline
         ann.save(update_fields=["affects_preparation", "new_deadline"])
@@ -431,17 +571,43 @@ def tender_amend(*, tender: Tender, actor: User, title: str, body_html: str, aff
             if tender.docs_until > deadline:
                 tender.docs_until = deadline
             tender.save(update_fields=["deadline", "docs_until"])
-            journal_append(stream=tender.stream, action="tender.deadline_changed", actor=actor, obj=tender,
-                           payload={"from": old, "to": deadline, "forced": deadline == forced and forced > requested,
-                                    "announcement": ann.pk})
+            journal_append(
+                stream=tender.stream,
+                action="tender.deadline_changed",
+                actor=actor,
+                obj=tender,
+                payload={
+                    "from": old,
+                    "to": deadline,
+                    "forced": deadline == forced and forced > requested,
+                    "announcement": ann.pk,
+                },
+            )
         ann = announcement_publish(announcement=ann, actor=actor, check_access=False)
         holders = list(DocumentDownload.objects.filter(tender=tender).values_list("entity_id", flat=True))
-        Notification.objects.bulk_create([Notification(
-            entity_id=e, kind="tender.amended", subject=str(_("Amendment to %(t)s") % {"t": tender.title}),
-            body=str(_("New bid deadline: %(d)s") % {"d": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}),
-            link=f"/announcements/{ann.pk}/", created_at=now) for e in holders])
-        journal_append(stream=tender.stream, action="tender.holders_notified", actor=actor, obj=ann,
-                       payload={"entities": holders})
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    entity_id=e,
+                    kind="tender.amended",
+                    subject=str(_("Amendment to %(t)s") % {"t": tender.title}),
+                    body=str(
+                        _("New bid deadline: %(d)s")
+                        % {"d": timezone.localtime(deadline).strftime("%Y-%m-%d %H:%M")}
+                    ),
+                    link=f"/announcements/{ann.pk}/",
+                    created_at=now,
+                )
+                for e in holders
+            ]
+        )
+        journal_append(
+            stream=tender.stream,
+            action="tender.holders_notified",
+            actor=actor,
+            obj=ann,
+            payload={"entities": holders},
+        )
     return ann
 
 
@@ -471,7 +637,9 @@ def tender_resume(*, tender: Tender, actor: User, reason: str) -> Tender:
     return tender
 
 
-def tender_close(*, tender: Tender, actor: User, target: str, reason: str, body_html: str | None = None) -> Tender:
+def tender_close(
+    *, tender: Tender, actor: User, target: str, reason: str, body_html: str | None = None
+) -> Tender:
     """Fail (流标) or terminate a tender, with the termination/failure announcement."""
     tender_access_manage(user=actor, tender=tender)
     if target not in {TenderState.FAILED, TenderState.TERMINATED}:
@@ -482,9 +650,14 @@ def tender_close(*, tender: Tender, actor: User, target: str, reason: str, body_
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         _set_state(tender, target, actor=actor, reason=reason)
         if tender.published_at:
-            ann = announcement_create(tender=tender, kind=AnnouncementKind.TERMINATION, check_access=False,
-                                      title=str(_("%(t)s: failure / termination notice") % {"t": tender.title}),
-                                      body_html=body_html or f"<p>{escape(reason)}</p>", actor=actor)
+            ann = announcement_create(
+                tender=tender,
+                kind=AnnouncementKind.TERMINATION,
+                check_access=False,
+                title=str(_("%(t)s: failure / termination notice") % {"t": tender.title}),
+                body_html=body_html or f"<p>{escape(reason)}</p>",
+                actor=actor,
+            )
             announcement_publish(announcement=ann, actor=actor, check_access=False)
         journal_anchor(streams=[tender.stream], actor=actor)
     return tender
@@ -513,13 +686,24 @@ def tender_document_download(*, tender: Tender, user: User, request=None) -> Doc
     check_entity_may_participate(user.entity)
     with transaction.atomic():
         dl, created = DocumentDownload.objects.select_for_update().get_or_create(
-            tender=tender, entity=user.entity, defaults={"user": user, "first_at": now})
+            tender=tender, entity=user.entity, defaults={"user": user, "first_at": now}
+        )
         if not created:
             dl.count += 1
             dl.save(update_fields=["count"])
-        evidence_record(action=ActivityEvidence.Action.DOWNLOAD, request=request, user=user, entity=user.entity,
-                        tender=tender)
+        evidence_record(
+            action=ActivityEvidence.Action.DOWNLOAD,
+            request=request,
+            user=user,
+            entity=user.entity,
+            tender=tender,
+        )
         if created:
-            journal_append(stream=tender.stream, action="tender.documents_obtained", actor=user, obj=dl,
-                           payload={"entity": user.entity_id})
+            journal_append(
+                stream=tender.stream,
+                action="tender.documents_obtained",
+                actor=user,
+                obj=dl,
+                payload={"entity": user.entity_id},
+            )
     return dl

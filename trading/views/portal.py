@@ -168,13 +168,16 @@ def money(amount, *, unit: bool = True) -> str:
 
 
 def money_headline(amount) -> str:
-    """A headline figure: 万元 for Chinese readers; whole yuan with separators for English ones
-    (cents mean nothing at this scale, and the figure must fit its tile)."""
+    """A headline figure: 万元 (亿元 from a hundred million) for Chinese readers; whole yuan with
+    separators for English ones (cents mean nothing at this scale, and the figure must fit its tile)."""
     if amount is None:
         return "—"
+    amount = Decimal(amount)
     if _zh():
+        if abs(amount) >= 100_000_000:  # 亿元 is how large totals are read in Chinese
+            return f"{(amount / 100_000_000).quantize(Decimal('0.01')):,} 亿元"
         return money(amount)
-    return f"¥{Decimal(amount).quantize(Decimal('1')):,}"
+    return f"¥{amount.quantize(Decimal('1')):,}"
 
 
 def percent(rate) -> str:
@@ -214,7 +217,8 @@ def _nice_axis(maximum: float, ticks: int = 4) -> tuple[float, float]:
 
 def hbar_chart(*, rows: list[dict], series: list[tuple[str, str, str]]) -> dict:
     """Horizontal grouped bars, one group per row; series are (field, label, css class)."""
-    width, label_w, right_pad, top, bar_h, gap = 720, 170, 90, 8, 14, 16
+    width, right_pad, top, bar_h, gap = 760, 100, 8, 14, 16
+    label_w = 130 if _zh() else 210  # room for "State-owned property rights"; Chinese labels are short
     band = bar_h * len(series) + gap
     values = [[_display_amount(r[field]) for field, _l, _c in series] for r in rows]
     axis_max, step = _nice_axis(max([v for vs in values for v in vs] or [0]))

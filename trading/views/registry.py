@@ -99,7 +99,7 @@ SCALARS = (
 )
 FLAGS = ("is_bidder", "is_tenderee", "is_agency")
 PERSON_PARTS = (
-    ("name", gettext_lazy("Name")),
+    ("name", gettext_lazy("Full name")),
     ("id_number", gettext_lazy("ID number")),
     ("phone", gettext_lazy("Phone")),
 )
@@ -136,10 +136,10 @@ PARTS = {
         gettext_lazy("Staff and officers"),
         (
             ("role", gettext_lazy("Role"), "select", {"choices": PositionRole.choices}),
-            ("person.name", gettext_lazy("Name"), "text", {}),
+            ("person.name", gettext_lazy("Full name"), "text", {}),
             ("person.id_number", gettext_lazy("ID number"), "text", {}),
             ("person.phone", gettext_lazy("Phone"), "text", {}),
-            ("title", gettext_lazy("Title"), "text", {}),
+            ("title", gettext_lazy("Job title"), "text", {}),
             ("professional_reg_no", gettext_lazy("Registered-professional number"), "text", {}),
             ("professional_kind", gettext_lazy("Registration kind"), "text", {}),
             ("start_date", gettext_lazy("From"), "date", {}),

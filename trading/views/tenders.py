@@ -474,6 +474,8 @@ def tender_publish_view(request, pk: int):
 @signed_in
 def tender_amend_view(request, pk: int):
     tender = tender_access_manage(user=request.user, tender=_tender_for(request, pk))
+    if tender.state != TenderState.PUBLISHED:
+        raise Conflict(_("Amendments are issued while the tender is open for bids."), code="tender_not_open")
     data: dict[str, Any] = {"affects_preparation": True}
     error, status = None, 200
     if request.method == "POST":

@@ -19,7 +19,9 @@ class Command(BaseCommand):
             breaks = [b for b in [verify_stream(stream)] if b]
         else:
             breaks = verify_all()
-        total = JournalEntry.objects.count() if not stream else JournalEntry.objects.filter(stream=stream).count()
+        total = (
+            JournalEntry.objects.count() if not stream else JournalEntry.objects.filter(stream=stream).count()
+        )
         if breaks:
             for b in breaks:
                 self.stderr.write(f"BROKEN {b}")

@@ -7,10 +7,14 @@ from trading.models import MarketEntity
 
 
 class Command(BaseCommand):
-    help = "Build a small, realistic demo market (entities, people, accounts, tenders in every state, experts)."
+    help = (
+        "Build a small, realistic demo market (entities, people, accounts, tenders in every state, experts)."
+    )
 
     def add_arguments(self, parser):
-        parser.add_argument("--if-empty", action="store_true", help="do nothing when the registry already has data")
+        parser.add_argument(
+            "--if-empty", action="store_true", help="do nothing when the registry already has data"
+        )
         parser.add_argument("--seed", type=int, default=2026)
         parser.add_argument("--password", default=DEMO_PASSWORD, help="password of every demo account")
 
@@ -19,10 +23,15 @@ class Command(BaseCommand):
             if if_empty:
                 self.stdout.write("seed_demo: the database already has data; nothing to do.")
                 return
-            raise CommandError("not_empty: the database already has data (use a fresh database, or --if-empty)")
+            raise CommandError(
+                "not_empty: the database already has data (use a fresh database, or --if-empty)"
+            )
         if len(password) < 8:
             raise CommandError("weak_password: use at least 8 characters")
         summary = build_world(seed=seed, password=password, out=self.stdout)
-        self.stdout.write(self.style.SUCCESS(
-            f"demo world: {summary['entities']} entities, {summary['tenders']} tenders, {summary['users']} users; "
-            f"every demo account's password is {password!r}"))
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"demo world: {summary['entities']} entities, {summary['tenders']} tenders, {summary['users']} users; "
+                f"every demo account's password is {password!r}"
+            )
+        )
