@@ -4,11 +4,12 @@
 from __future__ import annotations
 
 import threading
+import uuid
 
 from django.db import close_old_connections, connection, transaction
 
 from archive.journal import journal_anchor, journal_append, verify_all
-from archive.models import JournalEntry, JournalStream
+from archive.models import JournalEntry
 from bench.common import report, timer
 
 
@@ -37,14 +38,14 @@ def _threads(streams: list[str], per_thread: int) -> float:
 
 def run(*, small: bool) -> None:
     n = 300 if small else 5000
-    JournalEntry.objects.all().delete()
-    JournalStream.objects.all().delete()
+    # Fresh stream names per run: the journal is append-only, even for a benchmark.
+    run_id = uuid.uuid4().hex[:8]
     with timer() as one:
-        _append("bench:one", n)
+        _append(f"bench:{run_id}:one", n)
     with timer() as many:
         for k in range(10):
-            _append(f"bench:many:{k}", n // 10)
-    journal_anchor()
+            _append(f"bench:{run_id}:many:{k}", n // 10)
+    journal_anchor(streams=[f"bench:{run_id}:many:{k}" for k in range(10)] + [f"bench:{run_id}:one"])
     total = JournalEntry.objects.count()
     with timer() as ver:
         breaks = verify_all()
@@ -62,8 +63,8 @@ def run(*, small: bool) -> None:
     )
     if connection.vendor == "postgresql":
         per = n // 4
-        same = _threads(["bench:same"] * 4, per)
-        separate = _threads([f"bench:sep:{k}" for k in range(4)], per)
+        same = _threads([f"bench:{run_id}:same"] * 4, per)
+        separate = _threads([f"bench:{run_id}:sep:{k}" for k in range(4)], per)
         figures.update(
             concurrent_same_stream_s=round(same, 3),
             concurrent_separate_streams_s=round(separate, 3),

@@ -12,7 +12,9 @@ class PingConsumer(AsyncJsonWebsocketConsumer):
             return
         await self.accept()
         # Clients compute countdowns from the server's clock (DOMAIN B2).
-        await self.send_json({"type": "hello", "user": user.username, "server_time": timezone.now().isoformat()})
+        await self.send_json(
+            {"type": "hello", "user": user.username, "server_time": timezone.now().isoformat()}
+        )
 
     async def receive_json(self, content, **kwargs):
         await self.send_json({"type": "pong", "server_time": timezone.now().isoformat()})
