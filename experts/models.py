@@ -15,10 +15,17 @@ class Expert(models.Model):
     user = models.OneToOneField("trading.User", on_delete=models.PROTECT, related_name="expert")
     person = models.ForeignKey("trading.Person", on_delete=models.PROTECT, related_name="expert_profiles")
     region_code = models.CharField(_("region"), max_length=6)
-    employer = models.ForeignKey("trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT,
-                                 related_name="employed_experts")
+    employer = models.ForeignKey(
+        "trading.MarketEntity",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="employed_experts",
+    )
     title = models.CharField(_("professional title"), max_length=60, blank=True)
-    specialties = models.JSONField(_("specialty codes"), default=list, help_text=_("First is the main specialty."))
+    specialties = models.JSONField(
+        _("specialty codes"), default=list, help_text=_("First is the main specialty.")
+    )
     birth_year = models.PositiveSmallIntegerField(_("year of birth"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
 

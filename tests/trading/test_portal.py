@@ -439,3 +439,16 @@ def test_bar_lengths_are_proportional_to_the_amounts():
     assert widths[0][0] == pytest.approx(4 * widths[0][1], abs=0.2)
     assert widths[1][1] == 0
     assert chart["ticks"][0]["label"] == "0"
+
+
+def test_tender_documents_are_obtained_through_the_workbench_not_downloaded_anonymously(client):
+    # given a published announcement whose attachment is the tender documents
+    from tests.factories import AnnouncementAttachmentFactory
+
+    att = AnnouncementAttachmentFactory(is_tender_document=True)
+    url = f"/files/{att.blob_id}/{att.filename}"
+    # when an anonymous visitor follows the download link
+    response = client.get(url)
+    # then it is sent to the tender's page in the workbench (login, then 获取招标文件), not given the bytes
+    assert response.status_code == 302
+    assert f"/workbench/tenders/{att.announcement.tender_id}/" in response["Location"]

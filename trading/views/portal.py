@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.http import FileResponse, HttpResponseNotModified
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import get_language, gettext_lazy
@@ -340,6 +340,15 @@ def _filter_value_label(name: str, value, choices: dict) -> str:
     return value.isoformat() if isinstance(value, dt.date) else str(value)
 
 
+def _may_read_documents_freely(user, attachment) -> bool:
+    """Staff who run or supervise the tender read its documents without obtaining them."""
+    from trading.access import READ_ALL_ROLES, manages_tender
+
+    if not getattr(user, "is_authenticated", False):
+        return False
+    return user.role in READ_ALL_ROLES or manages_tender(user, attachment.announcement.tender)
+
+
 def attachment_url(attachment) -> str:
     return reverse(
         "portal:attachment", kwargs={"sha256": attachment.blob_id, "filename": attachment.filename}
@@ -491,6 +500,10 @@ def tender_detail(request, pk: int):
 def attachment_download(request, sha256: str, filename: str):
     """Stream a published attachment by its SHA-256: the address is the integrity check."""
     attachment = attachment_get_public(sha256=sha256, filename=filename)
+    if attachment.is_tender_document and not _may_read_documents_freely(request.user, attachment):
+        # Tender documents are obtained, not just downloaded (获取招标文件): the bidder is
+        # registered as a holder (notified of every amendment) and the evidence is captured.
+        return redirect("trading:tender_detail", pk=attachment.announcement.tender_id)
     blob = attachment.blob
     etag = f'"{blob.sha256}"'
     # Content-addressed bytes never change, but the announcement may be withdrawn: "no-cache"
