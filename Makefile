@@ -26,12 +26,16 @@ run: install
 	$(PY) manage.py seed_demo --if-empty
 	SECURE_COOKIES=0 $(VENV)/bin/daphne -b $(HOST) -p $(PORT) config.asgi:application
 
+# Browser tests run in their own pytest process: Playwright's sync API keeps an event loop
+# running in the main thread, which the asyncio (websocket) tests must not inherit.
 test: install
-	$(PY) -m pytest $(PYTEST_FLAGS)
+	$(PY) -m pytest --ignore=tests/e2e $(PYTEST_FLAGS)
+	$(PY) -m pytest tests/e2e $(PYTEST_FLAGS)
 
 # The suite against the real services: PostgreSQL for the database, Redis for the channel layer.
 test-services: install
-	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PY) -m pytest $(PYTEST_FLAGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PY) -m pytest --ignore=tests/e2e $(PYTEST_FLAGS)
+	DATABASE_URL=$(PG_URL) REDIS_URL=$(REDIS) $(PY) -m pytest tests/e2e $(PYTEST_FLAGS)
 
 bench: install
 	$(PY) bench/run.py --small
