@@ -47,6 +47,8 @@ def test_seed_demo_builds_a_market_every_role_can_use():
         assert user_authenticate(username=user.username, password=DEMO_PASSWORD).pk == user.pk
     # and the journal of everything that happened verifies
     assert verify_all() == []
+    # and the OCDS export of every public tender (and every daily bulk file) validates against 1.1.5
+    call_command("ocds_validate", "--all", verbosity=0)
 
 
 def test_seed_demo_refuses_a_database_with_data_unless_if_empty():
