@@ -255,3 +255,19 @@ PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rst
 # Certificates: validity of bidder certificates (days) and of login challenges (seconds).
 PKI_CERT_DAYS = int(os.environ.get("PKI_CERT_DAYS", "730"))
 PKI_CHALLENGE_SECONDS = int(os.environ.get("PKI_CHALLENGE_SECONDS", "120"))
+
+# Shared cache (rate limits): Redis when REDIS_URL is set, so every process counts together.
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "gj"}
+        if REDIS_URL
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    )
+}
+# Requests per window (seconds) per client address for endpoints anyone can reach.
+RATE_LIMITS = {
+    "login": os.environ.get("RATE_LIMIT_LOGIN", "30/600"),
+    "key_login": os.environ.get("RATE_LIMIT_KEY_LOGIN", "30/600"),
+    "challenge": os.environ.get("RATE_LIMIT_CHALLENGE", "60/600"),
+    "register": os.environ.get("RATE_LIMIT_REGISTER", "10/3600"),
+}

@@ -192,6 +192,15 @@ class WorldBuilder:
         with simulated_now(start), transaction.atomic():
             self.build_registry()
         self.build_tenders()
+        with simulated_now(self.now - dt.timedelta(days=1)), transaction.atomic():
+            # Yesterday's registration, waiting in the centre's verification queue.
+            entity_register(
+                data=self.entity_form(
+                    "南宁市新起点建设有限公司",
+                    "450100",
+                    qual=("建筑业企业资质", "建筑工程施工总承包", "三级"),
+                )
+            )
         with simulated_now(self.now), transaction.atomic():
             journal_anchor()
         return {
@@ -281,12 +290,7 @@ class WorldBuilder:
                 person=rep.person if rep else None,
                 first_name=(rep.person.name if rep else name[:4]),
             )
-        # A pending registration for the centre's queue, and one blacklisted bidder.
-        entity_register(
-            data=self.entity_form(
-                "南宁市新起点建设有限公司", "450100", qual=("建筑业企业资质", "建筑工程施工总承包", "三级")
-            )
-        )
+        # One blacklisted bidder (a pending registration comes last, see build()).
         barred = self.entities["北海蓝湾建设工程有限公司"]
         credit_record_create(
             actor=regulator,

@@ -45,6 +45,10 @@ def _fast_and_isolated(settings, tmp_path):
     settings.SECURE_COOKIES = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # Rate-limit counters live in the cache: every test starts with none.
+    from django.core.cache import cache
+
+    cache.clear()
     # Each test gets a fresh platform CA / signing key directory.
     from trading import pki_state
 

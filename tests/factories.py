@@ -13,6 +13,7 @@ from django.conf import settings
 
 from trading import models as m
 from trading.codes import transaction_code_make, uscc_make
+from trading.services.announcements import html_to_text
 
 SH = ZoneInfo("Asia/Shanghai")
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -140,6 +141,7 @@ class AnnouncementFactory(factory.django.DjangoModelFactory):
     kind = m.AnnouncementKind.TENDER
     title = factory.LazyAttribute(lambda o: f"{o.tender.title}招标公告")
     body_html = "<p>本项目已具备招标条件，现对该项目进行公开招标。</p>"
+    body_text = factory.LazyAttribute(lambda o: html_to_text(o.body_html))
     state = m.Announcement.State.PUBLISHED
     published_at = dt.datetime(2026, 3, 2, 9, 0, tzinfo=SH)
     content_digest = factory.LazyAttribute(lambda o: hashlib.sha256(o.body_html.encode()).hexdigest())

@@ -56,7 +56,7 @@ def announcement_list_public(
     for term in (q or "").split():
         qs = qs.filter(
             Q(title__icontains=term)
-            | Q(body_html__icontains=term)
+            | Q(body_text__icontains=term)
             | Q(tender__title__icontains=term)
             | Q(tender__code=term.upper())
         )

@@ -452,3 +452,15 @@ def test_tender_documents_are_obtained_through_the_workbench_not_downloaded_anon
     # then it is sent to the tender's page in the workbench (login, then 获取招标文件), not given the bytes
     assert response.status_code == 302
     assert f"/workbench/tenders/{att.announcement.tender_id}/" in response["Location"]
+
+
+def test_search_matches_words_not_markup(client):
+    # given an announcement whose HTML contains <strong> markup but not the word "strong"
+    from tests.factories import AnnouncementFactory
+    from trading.services.announcements import html_to_text
+
+    html = "<p><strong>资格要求</strong>：具备市政公用工程施工总承包资质</p>"
+    AnnouncementFactory(title="某工程招标公告", body_html=html, body_text=html_to_text(html))
+    # when searching for the markup word, nothing is found; for a word of the text, it is
+    assert "某工程招标公告" not in client.get("/announcements/", {"q": "strong"}).content.decode()
+    assert "某工程招标公告" in client.get("/announcements/", {"q": "市政公用"}).content.decode()

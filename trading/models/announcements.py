@@ -29,6 +29,9 @@ class Announcement(models.Model):
     kind = models.CharField(_("type"), max_length=16, choices=AnnouncementKind.choices)
     title = models.CharField(_("title"), max_length=300)
     body_html = models.TextField(_("text"), help_text=_("Sanitised HTML."))
+    body_text = models.TextField(
+        _("plain text"), blank=True, help_text=_("The text without markup, for search.")
+    )
     state = models.CharField(
         _("state"), max_length=10, choices=State.choices, default=State.DRAFT, db_index=True
     )

@@ -10,6 +10,7 @@ import nh3
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.html import strip_tags
 from django.utils.translation import gettext_lazy as _
 
 from archive.blobs import blob_put
@@ -116,6 +117,11 @@ def html_sanitize(html: str) -> str:
     return clean
 
 
+def html_to_text(html: str) -> str:
+    """Plain text of sanitised HTML, for search: words, not markup, are what people look for."""
+    return re.sub(r"\s+", " ", htmllib.unescape(strip_tags(html.replace("<", " <")))).strip()
+
+
 def filename_clean(name: str) -> str:
     name = unicodedata.normalize("NFC", str(name or "")).strip()
     name = _FILENAME_BAD.sub("_", name).lstrip(".")[:200]
@@ -169,6 +175,7 @@ def announcement_create(
             kind=kind,
             title=title,
             body_html=body,
+            body_text=html_to_text(body),
             open_until=open_until,
             author=actor,
         )

@@ -9,7 +9,7 @@ import hashlib
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -322,12 +322,13 @@ def _apply(entity: MarketEntity, clean: dict) -> None:
 def entity_register(*, data: dict, actor: User | None = None) -> MarketEntity:
     """Register a market entity once (pending until centre staff verify it)."""
     clean = entity_form_clean(data)
+    exists = Conflict(
+        _("An entity with this unified social credit code is already registered."),
+        code="entity_exists",
+        uscc=clean["uscc"],
+    )
     if MarketEntity.objects.filter(uscc=clean["uscc"]).exists():
-        raise Conflict(
-            _("An entity with this unified social credit code is already registered."),
-            code="entity_exists",
-            uscc=clean["uscc"],
-        )
+        raise exists
     now = timezone.now()
     snapshot = digest_ready(clean)
     with transaction.atomic():
@@ -338,7 +339,15 @@ def entity_register(*, data: dict, actor: User | None = None) -> MarketEntity:
             legal_rep=person_upsert(**clean["legal_rep"]),
             registered_capital=0,
         )
-        _apply(entity, clean)
+        try:
+            # Two submissions of the same form racing past the check above: the unique
+            # constraint decides, and the loser gets the same answer as a late duplicate.
+            with transaction.atomic():
+                _apply(entity, clean)
+        except IntegrityError:
+            if MarketEntity.objects.filter(uscc=clean["uscc"]).exists():
+                raise exists from None
+            raise
         EntityVersion.objects.create(
             entity=entity,
             version=None,

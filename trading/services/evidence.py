@@ -7,20 +7,10 @@ import json
 from django.utils import timezone
 
 from core.canonical import digest
+from core.http import client_ip
 from trading.models import ActivityEvidence
 
 HARDWARE_KEYS = ("cpu_id", "disk_serial", "memory_serial", "mac", "machine_code")
-
-
-def client_ip(request) -> str | None:
-    # Behind the production proxy REMOTE_ADDR is the proxy; trust X-Forwarded-For only when told to.
-    from django.conf import settings
-
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded:
-            return forwarded.split(",")[0].strip() or None
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def hardware_from_request(request) -> dict:

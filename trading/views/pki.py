@@ -19,6 +19,7 @@ from django.views.decorators.csrf import ensure_csrf_cookie
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from core.errors import AccessDenied, DomainError, ValidationFailed
+from core.throttle import rate_limit
 from trading import pki
 from trading import selectors_pki as selectors
 from trading.services import pki as services
@@ -192,6 +193,7 @@ def _redirect_target(request, candidate: str) -> str:
 @ensure_csrf_cookie  # a scripted client takes its CSRF cookie from here before it posts the answer
 @never_cache
 @require_GET
+@rate_limit("challenge", methods=("GET",), json=True)
 def key_login_challenge(request):
     username = request.GET.get("username", "").strip()
     if not username or len(username) > 150:
@@ -209,6 +211,7 @@ def key_login_challenge(request):
 @ensure_csrf_cookie
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limit("key_login", json=True)
 def key_login(request):
     """GET: the page that signs a challenge in the browser. POST: the signed answer, JSON
     {username, nonce, signature (base64, DER or raw r||s), certificate_serial (optional), next}."""
