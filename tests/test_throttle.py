@@ -31,3 +31,19 @@ def test_challenge_endpoint_answers_429_json_past_its_limit(client, settings):
     assert statuses[2] == 429
     body = client.get(url).json()
     assert body["error"]["code"] == "rate_limited"
+
+
+def test_password_login_is_rate_limited_per_address(client, settings):
+    settings.RATE_LIMITS = {"login": "2/600"}
+    for _ in range(2):
+        client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    response = client.post("/accounts/login/", {"username": "nobody", "password": "wrong"})
+    assert response.status_code == 429
+    assert "rate_limited" in response.content.decode()
+
+
+def test_anonymous_registration_is_rate_limited_per_address(client, settings):
+    settings.RATE_LIMITS = {"register": "1/3600"}
+    client.post("/registry/register/", {"name": "x"})
+    response = client.post("/registry/register/", {"name": "x"})
+    assert response.status_code == 429

@@ -16,7 +16,6 @@ from django.conf import settings
 from django.contrib.auth import login, logout
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import path
 from django.utils import timezone
@@ -28,20 +27,24 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from core.errors import DomainError
-from trading.models import (
-    CreditRecord,
-    DocumentDownload,
-    EntityStatus,
-    EntityVersion,
-    MarketEntity,
-    Notification,
-    Role,
-    Tender,
-    TenderState,
-    User,
-)
+from core.throttle import rate_limit
+from trading.models import Role, User
 from trading.selectors import credit_active, entity_blacklist_entry
+from trading.selectors_workbench import (
+    blacklist_active,
+    credit_records_latest,
+    document_downloads_of_entity,
+    entity_changes_pending,
+    entity_changes_proposed,
+    entity_registrations_pending,
+    notification_list_for_user,
+    tender_groups_by_state,
+    tender_list_managed,
+    tender_state_counts,
+    user_role_counts,
+)
 from trading.services.accounts import AccountLocked, user_authenticate
+from trading.services.notifications import notification_mark_read
 
 # The page (built in trading/views/pki.py) where a user signs a server challenge with its key;
 # it sets request.session["key_verified"] once the signature checks out.
@@ -156,6 +159,7 @@ def _local(value: str) -> dt.datetime | None:
 @csrf_protect
 @never_cache
 @require_http_methods(["GET", "POST"])
+@rate_limit("login")
 def login_view(request):
     next_url = safe_next(request, request.POST.get("next") or request.GET.get("next") or "")
     username = ""
@@ -200,86 +204,43 @@ def logout_view(request):
 # --- workbench -----------------------------------------------------------------------------------
 
 
-def _notifications_for(user: User):
-    qs = Notification.objects.filter(user=user)
-    if user.entity_id:
-        qs = Notification.objects.filter(Q(user=user) | Q(entity_id=user.entity_id))
-    return qs.order_by("-created_at", "-id")
-
-
-def _tenders_by_state(tenders) -> list[dict]:
-    """Tenders grouped in the order of the state machine, empty states left out."""
-    groups: dict[str, list[Tender]] = {}
-    for tender in tenders:
-        groups.setdefault(tender.state, []).append(tender)
-    return [
-        {"state": value, "label": label, "tenders": groups[value]}
-        for value, label in TenderState.choices
-        if value in groups
-    ]
-
-
-def _state_counts(qs) -> list[dict]:
-    counts = dict(qs.values_list("state").annotate(n=Count("id")).values_list("state", "n"))
-    return [
-        {"state": value, "label": label, "count": counts.get(value, 0)}
-        for value, label in TenderState.choices
-    ]
-
-
 def _bidder(user: User) -> dict:
     entity = user.entity
     return {
         "entity": entity,
         "blacklist_entry": entity_blacklist_entry(entity),
         "credit_records": list(credit_active(entity=entity)),
-        "pending_changes": entity.versions.filter(state=EntityVersion.State.PROPOSED).count(),
-        "downloads": DocumentDownload.objects.filter(entity=entity)
-        .select_related("tender")
-        .order_by("-first_at")[:20],
+        "pending_changes": entity_changes_proposed(entity=entity).count(),
+        "downloads": document_downloads_of_entity(entity=entity)[:20],
         "pki_url": PKI_URL,
     }
 
 
 def _agency(user: User) -> dict:
-    tenders = Tender.objects.filter(Q(agency_id=user.entity_id) | Q(tenderee_id=user.entity_id)).order_by(
-        "deadline", "id"
-    )
-    return {"entity": user.entity, "groups": _tenders_by_state(tenders)}
+    tenders = tender_list_managed(entity_id=user.entity_id)
+    return {"entity": user.entity, "groups": tender_groups_by_state(tenders)}
 
 
 def _centre(user: User) -> dict:
+    pending = entity_registrations_pending()
     return {
-        "pending_entities": MarketEntity.objects.filter(status=EntityStatus.PENDING).order_by("created_at")[
-            :20
-        ],
-        "pending_entity_count": MarketEntity.objects.filter(status=EntityStatus.PENDING).count(),
-        "pending_changes": EntityVersion.objects.filter(state=EntityVersion.State.PROPOSED)
-        .exclude(reason="registration")
-        .select_related("entity")
-        .order_by("submitted_at")[:20],
-        "state_counts": _state_counts(Tender.objects.all()),
+        "pending_entities": pending[:20],
+        "pending_entity_count": pending.count(),
+        "pending_changes": entity_changes_pending()[:20],
+        "state_counts": tender_state_counts(),
     }
 
 
 def _regulator(user: User) -> dict:
     return {
-        "credit_records": CreditRecord.objects.select_related("entity", "person").order_by(
-            "-decided_at", "-id"
-        )[:20],
-        "blacklist": credit_active()
-        .filter(blocks_participation=True)
-        .select_related("entity", "person")
-        .order_by("ends_on")[:20],
-        "state_counts": _state_counts(Tender.objects.all()),
+        "credit_records": credit_records_latest()[:20],
+        "blacklist": blacklist_active()[:20],
+        "state_counts": tender_state_counts(),
     }
 
 
 def _admin(user: User) -> dict:
-    counts = dict(User.objects.values_list("role").annotate(n=Count("id")).values_list("role", "n"))
-    return {
-        "role_counts": [{"role": v, "label": label, "count": counts.get(v, 0)} for v, label in Role.choices]
-    }
+    return {"role_counts": user_role_counts()}
 
 
 WORKBENCHES = {
@@ -300,7 +261,7 @@ def workbench(request):
     context = (
         builder(user) if builder and (user.entity_id or user.role not in {Role.BIDDER, Role.AGENCY}) else {}
     )
-    notifications = _notifications_for(user)
+    notifications = notification_list_for_user(user=user)
     context.update(
         {
             "role": user.role,
@@ -319,7 +280,7 @@ def workbench(request):
 @require_safe
 @signed_in
 def notification_list(request):
-    page = Paginator(_notifications_for(request.user), 50).get_page(request.GET.get("page"))
+    page = Paginator(notification_list_for_user(user=request.user), 50).get_page(request.GET.get("page"))
     return render(request, "trading/accounts/notifications.html", {"page": page})
 
 
@@ -328,16 +289,16 @@ def notification_list(request):
 def notification_read(request, pk: int | None = None):
     """Mark one notification (then follow its link) or all of them as read.
 
-    Reading is presentation state, not a decision of the platform: it is not journalled.
+    Reading is presentation state, not a decision of the platform: it is not journalled
+    (see notification_mark_read).
     """
-    qs = _notifications_for(request.user).filter(read_at__isnull=True)
     if pk is None:
-        qs.update(read_at=timezone.now())
+        notification_mark_read(user=request.user)
         return redirect("trading:notifications")
-    note = _notifications_for(request.user).filter(pk=pk).first()
+    note = notification_list_for_user(user=request.user).filter(pk=pk).first()
     if note is None:
         return redirect("trading:notifications")
-    qs.filter(pk=pk).update(read_at=timezone.now())
+    notification_mark_read(user=request.user, notification_ids=[pk])
     return redirect(safe_next(request, note.link) or "trading:notifications")
 
 
