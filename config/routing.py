@@ -2,8 +2,10 @@
 
 from django.urls import path
 
+from bidding.routing import websocket_urlpatterns as bidding_ws
 from trading.consumers import PingConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
+    *bidding_ws,
 ]

@@ -10,6 +10,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", include("trading.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("bidding/", include("bidding.urls")),
     path("", include("trading.urls")),
     path("", include("trading.portal_urls")),
 ]

@@ -1,0 +1,1 @@
+"""Bidding views, one module per area; each defines its own urlpatterns."""

@@ -1,0 +1,3 @@
+"""Views: opening (see docs/sealed-bid.md and issue 3)."""
+
+urlpatterns: list = []

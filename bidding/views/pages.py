@@ -1,0 +1,3 @@
+"""Views: pages (see docs/sealed-bid.md and issue 3)."""
+
+urlpatterns: list = []
