@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import os
+import shutil
+import tempfile
+from pathlib import Path
 from typing import BinaryIO
 
 from django.core.files.base import File
@@ -29,21 +34,48 @@ def blob_put(*, data: bytes | BinaryIO, content_type: str = "application/octet-s
     if existing:
         return existing
     blob = Blob(sha256=sha, size=size, content_type=content_type[:120])
-    # A file can sit at the address without its row (a rolled-back transaction, or a crash
-    # mid-write). Reuse it only if it really holds these bytes; otherwise replace it.
-    if default_storage.exists(blob.storage_name) and not blob_verify(blob):
-        default_storage.delete(blob.storage_name)
-    if not default_storage.exists(blob.storage_name):
-        stream.seek(0)
-        saved = default_storage.save(blob.storage_name, File(stream))
-        if saved != blob.storage_name:  # the storage chose another name: the address would lie
-            default_storage.delete(saved)
-            raise RuntimeError(f"storage saved {blob.storage_name} as {saved}")
+    stream.seek(0)
+    _write_at_address(blob, stream)
     with transaction.atomic():
         blob, _ = Blob.objects.get_or_create(
             sha256=sha, defaults={"size": size, "content_type": blob.content_type}
         )
     return blob
+
+
+def _write_at_address(blob: Blob, stream: BinaryIO) -> None:
+    """Put the bytes at the blob's address so that a reader never sees a partial file.
+
+    Local disk: write a uniquely named temporary file beside it and rename it into place
+    (atomic; two writers of the same bytes both succeed, the last rename wins with identical
+    content). Object stores (S3) make a PUT visible only when complete, so saving is enough.
+    A file already at the address without its row (a rolled-back transaction, a crash) is
+    reused only if it really holds these bytes.
+    """
+    if default_storage.exists(blob.storage_name) and blob_verify(blob):
+        return
+    try:
+        final = Path(default_storage.path(blob.storage_name))
+    except NotImplementedError:
+        default_storage.delete(blob.storage_name)
+        saved = default_storage.save(blob.storage_name, File(stream))
+        if saved != blob.storage_name:  # the storage chose another name: the address would lie
+            default_storage.delete(saved)
+            raise RuntimeError(f"storage saved {blob.storage_name} as {saved}") from None
+        return
+    final.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{blob.sha256[:16]}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(stream, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
 
 
 def blob_open(blob: Blob) -> BinaryIO:

@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class BiddingConfig(AppConfig):
     name = "bidding"
     verbose_name = _("Bidding")
+
+    def ready(self) -> None:
+        # trading may not import bidding (layering): it sends signals, bidding listens.
+        from bidding import signals
+        from trading.signals import tender_published
+
+        tender_published.connect(signals.on_tender_published, dispatch_uid="bidding.custodian_key_create")

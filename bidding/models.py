@@ -28,15 +28,19 @@ class UploadSession(models.Model):
     expected_size = models.PositiveBigIntegerField()
     received = models.PositiveBigIntegerField(default=0)
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    # The stored parts in order, [{"offset": int, "size": int, "name": storage name}], contiguous from 0.
+    # Each part is its own storage object (bidding.storage): S3-compatible stores cannot append.
+    parts = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField()
     updated_at = models.DateTimeField()
 
     class Meta:
         verbose_name = _("bid upload")
+        indexes = [models.Index(fields=["lot", "entity", "state"], name="upload_lot_entity_state")]
 
     @property
-    def temp_name(self) -> str:
-        return f"uploads/{self.id}.part"
+    def part_prefix(self) -> str:
+        return f"uploads/{self.id}/"
 
 
 class Bid(models.Model):
@@ -66,6 +70,10 @@ class Bid(models.Model):
     ciphertext_size = models.PositiveBigIntegerField()
     signature = models.CharField(max_length=200)
     submitted_at = models.DateTimeField(db_index=True)
+    # The upload that became this bid: one bid per upload, even if "complete" is sent twice at once.
+    upload = models.OneToOneField(
+        UploadSession, null=True, blank=True, on_delete=models.PROTECT, related_name="bid"
+    )
     replaced_by = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaces"
     )
@@ -100,7 +108,8 @@ class BidSecurity(models.Model):
     """投标保证金, with the account it came from (DOMAIN A6, D1: same-account deposits)."""
 
     class Method(models.TextChoices):
-        TRANSFER = "transfer", _("Bank transfer from the basic account")
+        CASH = "cash", _("Cash or cheque")
+        TRANSFER = "transfer", _("Bank transfer")
         GUARANTEE = "guarantee", _("Bank guarantee")
         INSURANCE = "insurance", _("Guarantee insurance")
 
@@ -115,6 +124,11 @@ class BidSecurity(models.Model):
     reference = models.CharField(max_length=80, blank=True)
     received_at = models.DateTimeField()
     refunded_at = models.DateTimeField(null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        "trading.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Null while it is only the bidder's own declaration; set when centre staff record (confirm) it.
+    verified_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("bid security")

@@ -1,3 +1,9 @@
 """Websocket routes of the bidding app (the opening hall)."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from bidding.consumers import OpeningConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/opening/<int:lot_id>/", OpeningConsumer.as_asgi()),
+]

@@ -1,6 +1,6 @@
 """Bidding URLs: submission API, the bidder's sealing page, the opening hall."""
 
-from bidding.views import api, opening, pages
+from bidding.views import api, custodian, opening, pages
 
 app_name = "bidding"
-urlpatterns = [*api.urlpatterns, *pages.urlpatterns, *opening.urlpatterns]
+urlpatterns = [*api.urlpatterns, *pages.urlpatterns, *opening.urlpatterns, *custodian.urlpatterns]

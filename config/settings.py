@@ -121,7 +121,13 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 2000, "expiry": 60},
+            # redis-py 8 times socket reads out after 5 s, exactly the layer's blocking receive: an idle
+            # consumer would then crash (1011). A longer read timeout keeps quiet halls connected.
+            "CONFIG": {
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 30}],
+                "capacity": 2000,
+                "expiry": 60,
+            },
         }
     }
 else:
@@ -271,3 +277,7 @@ RATE_LIMITS = {
     "challenge": os.environ.get("RATE_LIMIT_CHALLENGE", "60/600"),
     "register": os.environ.get("RATE_LIMIT_REGISTER", "10/3600"),
 }
+# Who holds shares of a tender's k-of-n opening key (users with an active certificate).
+CUSTODIAN_ROLES = ("centre", "regulator", "agency")
+# Key files of the demo accounts (written by seed_demo, protected by the demo password).
+DEMO_KEYS_DIR = Path(os.environ.get("DEMO_KEYS_DIR", VAR_DIR / "demo-keys"))

@@ -10,6 +10,7 @@ import io
 import json
 import random
 from decimal import Decimal
+from pathlib import Path
 from unittest import mock
 
 from django.conf import settings
@@ -191,7 +192,10 @@ class WorldBuilder:
         start = self.now - dt.timedelta(days=400)
         with simulated_now(start), transaction.atomic():
             self.build_registry()
+        with simulated_now(start + dt.timedelta(days=1)), transaction.atomic():
+            self.build_certificates()
         self.build_tenders()
+        self.build_opening_soon()
         with simulated_now(self.now - dt.timedelta(days=1)), transaction.atomic():
             # Yesterday's registration, waiting in the centre's verification queue.
             entity_register(
@@ -335,6 +339,122 @@ class WorldBuilder:
                 specialties=rng.sample(D.EXPERT_SPECIALTIES, 2),
             )
         self.log(f"registry: {MarketEntity.objects.count()} entities, {User.objects.count()} users\n")
+
+    def build_certificates(self) -> None:
+        """Keys and certificates for bidders and for the custodians of k-of-n opening keys.
+
+        Each key is generated here (the demo stands in for the users' own devices) and written as a
+        key file protected by the demo password to DEMO_KEYS_DIR, so the demo accounts can seal,
+        decrypt and log in with their keys; the platform stores only the certificates.
+        """
+        from trading import keyclient
+        from trading.services.pki import certificate_issue
+
+        out = Path(settings.DEMO_KEYS_DIR)
+        out.mkdir(parents=True, exist_ok=True)
+        holders = [u for name, u in self.users.items() if name.startswith(("bidder", "agency"))]
+        holders += list(User.objects.filter(role__in=[Role.CENTRE, Role.REGULATOR]).order_by("pk"))
+        for user in holders:
+            if (
+                user.entity_id
+                and MarketEntity.objects.filter(pk=user.entity_id, name="北海蓝湾建设工程有限公司").exists()
+            ):
+                continue  # blacklisted: no certificate
+            key = keyclient.key_generate()
+            cert = certificate_issue(user=user, csr_pem=keyclient.csr_build(key), actor=user)
+            (out / f"{user.username}.key.json").write_bytes(
+                keyclient.keyfile_dump(
+                    key,
+                    self.password,
+                    username=user.username,
+                    certificate_serial=cert.serial,
+                    iterations=keyclient.KEYFILE_MIN_ITERATIONS,
+                )
+            )
+
+    def build_opening_soon(self) -> None:
+        """A tender whose bid deadline (= opening) is one hour after seeding, with sealed bids from
+        four bidders: log in as `centre` and the bidders to run the remote opening hall."""
+        from bidding import envelope
+        from bidding.selectors import recipients_for
+        from bidding.services import submission
+        from trading import keyclient
+        from trading.models import Lot
+
+        published = timezone.localtime(self.now - dt.timedelta(days=23)).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        deadline = (self.now + dt.timedelta(hours=1)).replace(second=0, microsecond=0)
+        spec = (
+            "南宁市第三中学运动场改造工程施工",
+            "TB",
+            "works",
+            0,
+            0,
+            6_300_000,
+            "published",
+            23,
+            "A010203",
+            "scoring",
+        )
+        form = self.tender_form(spec, published)
+        form["deadline"] = deadline.isoformat()
+        agency_user = self.users["agency1"]
+        with simulated_now(published - dt.timedelta(hours=2)), transaction.atomic():
+            tender = tender_create(actor=agency_user, data=form)
+        with simulated_now(published), transaction.atomic():
+            tender_publish(tender=tender, actor=agency_user, body_html=self.announcement_body(tender))
+        tender.refresh_from_db()
+        lot = Lot.objects.get(tender=tender, number=1)
+        prices = ["6012500.00", "5987300.00", "6055800.00", "5940000.00"]
+        for i, name in enumerate(["bidder", "bidder2", "bidder4", "bidder7"]):
+            user = self.users[name]
+            with simulated_now(published + dt.timedelta(days=1, hours=i)), transaction.atomic():
+                tender_document_download(tender=tender, user=user, request=None)
+            key = keyclient.keyfile_load(
+                (Path(settings.DEMO_KEYS_DIR) / f"{name}.key.json").read_bytes(), self.password
+            )
+            with simulated_now(self.now - dt.timedelta(days=1, hours=4 - i)):
+                info = recipients_for(lot=lot, user=user)
+                pm = user.entity.positions.filter(role="project_manager").select_related("person").first()
+                out = io.BytesIO()
+                sealed = envelope.seal(
+                    form={
+                        "price": prices[i],
+                        "currency": "CNY",
+                        "duration_days": 150,
+                        "quality": "合格",
+                        "project_manager": {"name": pm.person.name, "reg_no": pm.professional_reg_no},
+                        "items": {},
+                    },
+                    document=f"{user.entity.name} 投标文件（演示）".encode() * 200,
+                    document_name="投标文件.pdf",
+                    content_type="application/pdf",
+                    tender=info["tender"],
+                    lot=info["lot"],
+                    bidder=info["bidder"],
+                    cert_serial=info["cert"],
+                    signing_key=key,
+                    out=out,
+                    recipients=[
+                        envelope.Recipient(
+                            to=r["to"],
+                            kid=r["kid"],
+                            public_key=envelope.public_key_from_b64u(r["public_key"]),
+                        )
+                        for r in info["recipients"]
+                    ],
+                )
+                data = out.getvalue()
+                session = submission.upload_start(lot=lot, user=user, size=len(data))
+                session = submission.upload_append(upload=session, user=user, offset=0, data=data)
+                submission.upload_complete(
+                    upload=session,
+                    user=user,
+                    header=envelope.b64u(sealed.header_bytes),
+                    signature=sealed.signature,
+                )
+        self.log(f"tender {tender.code} {tender.title}: opening at {timezone.localtime(deadline):%H:%M}\n")
 
     # --- tenders -----------------------------------------------------------------------------------
     TENDERS = [

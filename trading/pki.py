@@ -331,6 +331,24 @@ def subject_name(*, person_name: str, entity_name: str, entity_uscc: str, userna
     )
 
 
+def staff_subject_name(*, person_name: str, organization: str, username: str, unit: str = "") -> x509.Name:
+    """The subject of trading-centre or regulator staff (the custodians): no entity, so no USCC.
+
+    Without organizationIdentifier the certificate cannot be read as a market entity's, whatever its O.
+    """
+    attributes = [
+        x509.NameAttribute(NameOID.COUNTRY_NAME, "CN"),
+        x509.NameAttribute(NameOID.ORGANIZATION_NAME, organization[:64]),
+    ]
+    if unit:
+        attributes.append(x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, unit[:64]))
+    attributes += [
+        x509.NameAttribute(NameOID.COMMON_NAME, person_name[:64]),
+        x509.NameAttribute(NameOID.USER_ID, username),
+    ]
+    return x509.Name(attributes)
+
+
 def crl_path() -> str:
     from django.urls import reverse
 

@@ -12,7 +12,8 @@ from trading.models import Certificate, CertificateStatus, Role, User
 
 # Roles that see every certificate (centre staff manage them, regulators and admins read everything).
 STAFF_ROLES = frozenset({Role.CENTRE, Role.REGULATOR, Role.ADMIN})
-REQUESTER_ROLES = frozenset({Role.BIDDER, Role.AGENCY})
+# Centre and regulator staff hold certificates too: they are the custodians of k-of-n opening keys.
+REQUESTER_ROLES = frozenset({Role.BIDDER, Role.AGENCY, Role.CENTRE, Role.REGULATOR})
 SERIAL_RE = re.compile(r"^[0-9a-f]{1,64}$")
 
 

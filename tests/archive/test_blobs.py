@@ -93,3 +93,45 @@ def test_a_stale_file_without_its_row_is_replaced_by_the_real_bytes():
 def test_long_content_type_is_cut_to_the_column():
     blob = blob_put(data=b"x", content_type="a/" + "b" * 300)
     assert len(blob.content_type) == 120
+
+
+def test_concurrent_writers_of_the_same_bytes_never_expose_a_partial_file(settings, tmp_path):
+    # given many threads writing the same 4 MiB at one address while readers watch it
+    import hashlib
+    import io
+    import threading
+
+    from django.core.files.storage import default_storage
+
+    from archive.blobs import _write_at_address
+    from archive.models import Blob
+
+    data = bytes(range(256)) * (4 * 4096)
+    blob = Blob(sha256=hashlib.sha256(data).hexdigest(), size=len(data))
+    errors, partial = [], []
+
+    def write():
+        try:
+            _write_at_address(blob, io.BytesIO(data))
+        except Exception as exc:
+            errors.append(exc)
+
+    def read():
+        for _ in range(50):
+            if default_storage.exists(blob.storage_name):
+                with default_storage.open(blob.storage_name, "rb") as fh:
+                    if hashlib.sha256(fh.read()).hexdigest() != blob.sha256:
+                        partial.append(True)
+
+    threads = [threading.Thread(target=write) for _ in range(6)] + [
+        threading.Thread(target=read) for _ in range(2)
+    ]
+    # when they all run at once
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    # then no writer failed, no reader saw a partial file, and the address holds the bytes
+    assert errors == [] and partial == []
+    with default_storage.open(blob.storage_name, "rb") as fh:
+        assert fh.read() == data

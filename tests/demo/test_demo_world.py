@@ -45,6 +45,13 @@ def test_seed_demo_builds_a_market_every_role_can_use():
         user = User.objects.filter(role=role).order_by("pk").first()
         assert user is not None, role
         assert user_authenticate(username=user.username, password=DEMO_PASSWORD).pk == user.pk
+    # a tender opening soon holds sealed bids (ciphertext only) from several bidders with key files
+    from bidding.models import Bid
+
+    assert Bid.objects.filter(status=Bid.Status.ACTIVE, content_key="").count() >= 3
+    from django.conf import settings
+
+    assert len(list(settings.DEMO_KEYS_DIR.glob("*.key.json"))) >= 20
     # and the journal of everything that happened verifies
     assert verify_all() == []
     # and the OCDS export of every public tender (and every daily bulk file) validates against 1.1.5

@@ -33,6 +33,11 @@ DEFAULT_CHALLENGE_SECONDS = 120
 # Challenges nobody answered are deleted once they are this old: the table stays small.
 CHALLENGE_RETENTION = dt.timedelta(hours=1)
 REVOKER_ROLES = frozenset({Role.CENTRE, Role.ADMIN})
+# Trading-centre and regulator staff hold certificates too: they are the custodians of tenders' opening
+# keys (bidding.custodian), and a share is wrapped to a certified key. They act for the platform or their
+# department, never for a market entity, so their certificates name none.
+ENTITYLESS_ROLES = frozenset({Role.CENTRE, Role.REGULATOR})
+HOLDER_ROLES = REQUESTER_ROLES | ENTITYLESS_ROLES
 
 
 class KeyLoginRefused(DomainError):
@@ -62,21 +67,24 @@ def certificate_issue(*, user: User, csr_pem: str | bytes, actor) -> Certificate
         raise AccessDenied(
             _("A certificate can only be requested by its holder."), code="certificate_not_own"
         )
-    if user.role not in REQUESTER_ROLES or not user.is_active:
+    if user.role not in HOLDER_ROLES or not user.is_active:
         raise AccessDenied(
-            _("Only bidder and agency staff hold certificates."), code="certificate_role_not_allowed"
-        )
-    entity = user.entity
-    if entity is None or entity.status != EntityStatus.VERIFIED:
-        raise AccessDenied(
-            _("Your market entity must be verified by the trading centre before you get a certificate."),
-            code="entity_not_verified",
+            _("Only bidder, agency, trading-centre and regulator staff hold certificates."),
+            code="certificate_role_not_allowed",
         )
     now = timezone.now()
-    if entity_is_blacklisted(entity, on=timezone.localdate(now)):
-        raise AccessDenied(
-            _("Your market entity is barred from taking part (blacklist)."), code="entity_blacklisted"
-        )
+    # Staff of the platform side: any entity on their account is ignored, the certificate binds none.
+    entity = None if user.role in ENTITYLESS_ROLES else user.entity
+    if user.role not in ENTITYLESS_ROLES:
+        if entity is None or entity.status != EntityStatus.VERIFIED:
+            raise AccessDenied(
+                _("Your market entity must be verified by the trading centre before you get a certificate."),
+                code="entity_not_verified",
+            )
+        if entity_is_blacklisted(entity, on=timezone.localdate(now)):
+            raise AccessDenied(
+                _("Your market entity is barred from taking part (blacklist)."), code="entity_blacklisted"
+            )
     csr = pki.csr_load(csr_pem)
     public_key = csr.public_key()
     fingerprint = pki.public_key_sha256(public_key)
@@ -90,12 +98,27 @@ def certificate_issue(*, user: User, csr_pem: str | bytes, actor) -> Certificate
             raise Conflict(
                 _("This key has already been certified; generate a new key."), code="csr_key_reused"
             )
-        subject = pki.subject_name(
-            person_name=_person_name(user),
-            entity_name=entity.name,
-            entity_uscc=entity.uscc,
-            username=user.username,
-        )
+        if entity is not None:
+            subject = pki.subject_name(
+                person_name=_person_name(user),
+                entity_name=entity.name,
+                entity_uscc=entity.uscc,
+                username=user.username,
+            )
+        elif user.role == Role.REGULATOR:
+            # A regulator acts for its supervising department.
+            subject = pki.staff_subject_name(
+                person_name=_person_name(user),
+                organization=user.department or settings.PLATFORM_NAME,
+                username=user.username,
+            )
+        else:
+            subject = pki.staff_subject_name(
+                person_name=_person_name(user),
+                organization=settings.PLATFORM_NAME,
+                unit=user.department,
+                username=user.username,
+            )
         days = int(getattr(settings, "PKI_CERT_DAYS", pki.DEFAULT_CERT_DAYS))
         x509_cert = pki.certificate_sign(public_key=public_key, subject=subject, now=now, days=days)
         cert = Certificate.objects.create(
@@ -113,14 +136,15 @@ def certificate_issue(*, user: User, csr_pem: str | bytes, actor) -> Certificate
             issued_at=now,
         )
         journal_append(
-            stream=journal_stream_for(user),
+            # The stream certificate_revoke uses too: the certified entity's, or the platform's.
+            stream=f"entity:{entity.pk}" if entity is not None else "platform",
             action="certificate.issue",
             actor=actor,
             obj=cert,
             payload={
                 "serial": cert.serial,
                 "user": user.username,
-                "entity": entity.uscc,
+                "entity": entity.uscc if entity is not None else "",
                 "subject": cert.subject,
                 "public_key_sha256": fingerprint,
                 "not_before": cert.not_before,

@@ -40,6 +40,7 @@ from trading.models import (
 )
 from trading.selectors import check_entity_may_participate
 from trading.services.announcements import announcement_create, announcement_publish, html_sanitize
+from trading.signals import tender_published
 
 PRICE_FORMULAS = {"gp_base_over_price", "deviation"}
 CRITERION_GROUPS = {"technical", "commercial", "price"}
@@ -504,6 +505,7 @@ def tender_publish(
         _set_state(tender, TenderState.PUBLISHED, actor=actor, payload={"deadline": tender.deadline})
         # announcement_publish works on a locked fresh copy: return that one, not the draft.
         ann = announcement_publish(announcement=ann, actor=actor, check_access=False)
+        tender_published.send(sender=Tender, tender=tender, actor=actor)
         journal_anchor(streams=[tender.stream], actor=actor)
     return ann
 
@@ -707,3 +709,28 @@ def tender_document_download(*, tender: Tender, user: User, request=None) -> Doc
                 payload={"entity": user.entity_id},
             )
     return dl
+
+
+def tender_open_at_deadline(*, tender: Tender) -> Tender:
+    """The system opens a published tender when its deadline passes (法34: the opening is at the
+    deadline). Idempotent and safe when several processes notice the deadline at once: under the
+    tender's row lock, a tender that is no longer `published` is left as it is."""
+    now = timezone.now()
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        if tender.state != TenderState.PUBLISHED or now < tender.deadline:
+            return tender
+        violation = rules.check_transition(tender.state, TenderState.OPENING)
+        if violation:
+            raise Conflict(violation.message, code=violation.code, current=tender.state)
+        tender.state = TenderState.OPENING
+        tender.state_changed_at = now
+        tender.save(update_fields=["state", "state_changed_at"])
+        journal_append(
+            stream=tender.stream,
+            action="tender.state_changed",
+            actor="system",
+            obj=tender,
+            payload={"from": TenderState.PUBLISHED, "to": TenderState.OPENING, "reason": "deadline"},
+        )
+    return tender

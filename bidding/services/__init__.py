@@ -1,0 +1,1 @@
+"""Bidding services (writes): one module per area; each function is transactional and journals."""
