@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from django.core.files.base import File
-from django.core.files.storage import default_storage
+from django.core.files.storage import FileSystemStorage, default_storage
 from django.db import transaction
 
 from archive.models import Blob
@@ -54,15 +54,14 @@ def _write_at_address(blob: Blob, stream: BinaryIO) -> None:
     """
     if default_storage.exists(blob.storage_name) and blob_verify(blob):
         return
-    try:
-        final = Path(default_storage.path(blob.storage_name))
-    except NotImplementedError:
+    if not isinstance(default_storage, FileSystemStorage):
         default_storage.delete(blob.storage_name)
         saved = default_storage.save(blob.storage_name, File(stream))
         if saved != blob.storage_name:  # the storage chose another name: the address would lie
             default_storage.delete(saved)
             raise RuntimeError(f"storage saved {blob.storage_name} as {saved}") from None
         return
+    final = Path(default_storage.path(blob.storage_name))
     final.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=final.parent, prefix=f".{blob.sha256[:16]}.", suffix=".tmp")
     try:

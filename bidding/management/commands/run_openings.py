@@ -15,7 +15,7 @@ import signal
 import threading
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 
 from bidding.opening import selectors, services
 
@@ -51,5 +51,8 @@ class Command(BaseCommand):
                 except Exception:  # one broken lot must not stop the others' openings
                     logger.exception("run_openings: lot %s", lot_id)
         finally:
-            close_old_connections()
+            # A long-running loop drops stale connections between passes; called inside a
+            # transaction (a test, another command) it must not close that transaction's connection.
+            if not connection.in_atomic_block:
+                close_old_connections()
         return ticked
