@@ -54,3 +54,19 @@ def _fast_and_isolated(settings, tmp_path):
     from trading import pki_state
 
     pki_state.reset()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_stray_database_sessions(django_db_setup, django_db_blocker):
+    """Websocket consumers run ORM calls in asgiref's worker threads, whose connections outlive the
+    tests; on PostgreSQL they would block dropping the test database. End them before teardown."""
+    yield
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return
+    with django_db_blocker.unblock(), connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
