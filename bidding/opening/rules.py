@@ -42,7 +42,7 @@ PHASE_TRANSITIONS: dict[str, frozenset[str]] = {
 SIGNIN_OPENS_MINUTES = 1440
 # A tender-document clause, not law: "开标开始后30分钟内完成解密" [S: DOMAIN B7].
 DEFAULT_DECRYPTION_MINUTES = 30
-# FT sets 签名总时长 per project; the tender has no field for it yet, so the platform's default.
+# FT sets 签名总时长 per project (Tender.confirmation_minutes); this is the default.
 CONFIRMATION_MINUTES = 30
 # Late sign-in (紧急签到) is accepted until the decryption window closes: a bidder must be in the
 # hall to decrypt. Objections are raised on the spot (条例44), before the record is put to signature.
@@ -103,8 +103,8 @@ def decryption_ends_at(started_at: dt.datetime, minutes: int | None) -> dt.datet
     return started_at + dt.timedelta(minutes=minutes or DEFAULT_DECRYPTION_MINUTES)
 
 
-def confirmation_ends_at(started_at: dt.datetime) -> dt.datetime:
-    return started_at + dt.timedelta(minutes=CONFIRMATION_MINUTES)
+def confirmation_ends_at(started_at: dt.datetime, minutes: int | None = None) -> dt.datetime:
+    return started_at + dt.timedelta(minutes=minutes or CONFIRMATION_MINUTES)
 
 
 def _label(phase: str):

@@ -246,7 +246,7 @@ def opening_start_confirmation(*, lot: Lot, actor: User) -> OpeningSession:
         session = _host_step(lot=lot, actor=actor, target=rules.CONFIRMATION)
         open_objections = session.objections.filter(answered_at=None, withdrawn_at=None).count()
         refuse(rules.check_start_confirmation(open_objections=open_objections))
-        ends = rules.confirmation_ends_at(now)
+        ends = rules.confirmation_ends_at(now, lot.tender.confirmation_minutes)
         session_bump(
             session,
             event=Event.CONFIRMATION_STARTED,

@@ -366,3 +366,17 @@ def test_the_clock_closes_the_hall_when_the_confirmation_window_ends(world, cloc
     assert session.phase == rules.CLOSED
     closed = JournalEntry.objects.get(stream=world.tender.stream, action="opening.closed")
     assert (closed.actor_label, closed.payload["unconfirmed"]) == ("system", 2)
+
+
+def test_the_confirmation_window_is_the_tenders_own_setting(world, clock):
+    # given a tender that gives bidders 10 minutes to confirm the record (签名总时长, DOMAIN B6)
+    type(world.tender).objects.filter(pk=world.tender.pk).update(confirmation_minutes=10)
+    world.lot.tender.refresh_from_db()
+    to_readout(world, clock)
+    services.opening_start_confirmation(lot=world.lot, actor=world.host)
+
+    # when 9 minutes pass the hall is still confirming; at 10 it closes
+    clock.advance(minutes=9)
+    assert services.opening_tick(lot=world.lot).phase == rules.CONFIRMATION
+    clock.advance(minutes=1)
+    assert services.opening_tick(lot=world.lot).phase == rules.CLOSED

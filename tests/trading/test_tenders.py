@@ -235,6 +235,8 @@ def test_others_may_not_create(parties, make_actor, code):
         ({"deadline": "2026-02-30T09:00:00"}, "deadline"),
         ({"docs_until": "2026-03-03T09:00:00+08:00"}, "docs_until"),
         ({"decryption_minutes": 2}, "decryption_minutes"),
+        ({"confirmation_minutes": 2}, "confirmation_minutes"),
+        ({"confirmation_minutes": 2000}, "confirmation_minutes"),
         ({"bid_validity_days": -5}, "bid_validity_days"),
         ({"decryption_policy": "bidder_custodian", "custodian_k": 3, "custodian_n": 2}, "custodian_k"),
         ({"lots": []}, "lots"),

@@ -104,6 +104,8 @@ class Tender(models.Model):
     deadline = models.DateTimeField(_("bid deadline and opening time"), db_index=True)
     original_deadline = models.DateTimeField(null=True, blank=True)
     decryption_minutes = models.PositiveSmallIntegerField(_("decryption window (minutes)"), default=30)
+    # 签名总时长: how long bidders have to confirm (sign) the opening record [S: DOMAIN B6, per project].
+    confirmation_minutes = models.PositiveSmallIntegerField(_("confirmation window (minutes)"), default=30)
     decryption_policy = models.CharField(
         _("decryption policy"),
         max_length=20,

@@ -214,6 +214,9 @@ def tender_form_clean(data: dict) -> dict:
     out["decryption_minutes"] = _whole(data.get("decryption_minutes"), 30, 5, 24 * 60)
     if out["decryption_minutes"] is None:
         errors["decryption_minutes"] = str(_("Between 5 and 1440 minutes."))
+    out["confirmation_minutes"] = _whole(data.get("confirmation_minutes"), 30, 5, 24 * 60)
+    if out["confirmation_minutes"] is None:
+        errors["confirmation_minutes"] = str(_("Between 5 and 1440 minutes."))
     out["bid_validity_days"] = _whole(data.get("bid_validity_days"), 90, 1, 32767)
     if out["bid_validity_days"] is None:
         errors["bid_validity_days"] = str(_("A whole number of days, at least 1."))

@@ -83,6 +83,7 @@ SCALARS = (
     ("docs_until", gettext_lazy("Documents available until"), "datetime-local", {"required": True}),
     ("deadline", gettext_lazy("Bid deadline and opening time"), "datetime-local", {"required": True}),
     ("decryption_minutes", gettext_lazy("Decryption window (minutes)"), "number", {}),
+    ("confirmation_minutes", gettext_lazy("Confirmation window (minutes)"), "number", {}),
     (
         "decryption_policy",
         gettext_lazy("Decryption policy"),
@@ -206,6 +207,7 @@ def tender_initial(user) -> dict:
         "method": ProcurementMethod.OPEN,
         "decryption_policy": DecryptionPolicy.BIDDER,
         "decryption_minutes": 30,
+        "confirmation_minutes": 30,
         "bid_validity_days": 90,
         "state_funded": True,
         "tenderee_id": entity.pk if entity and entity.is_tenderee else "",
