@@ -1,4 +1,4 @@
-"""A Python client of the opening hall's websocket, for bidders who automate (as bidding/client.py
+"""A Python client of the opening hall's websocket, for bidders who automate (as bidding/client/
 does for submission), the multi-process test and the broadcast-latency bench.
 
 It speaks docs/opening-hall.md's messages and authenticates with the platform's session cookie.

@@ -1,4 +1,4 @@
-"""The bidder's Python client (bidding/client.py, `manage.py bid_client`): sealing to a file, resumable
+"""The bidder's Python client (bidding/client/, `manage.py bid_client`): sealing to a file, resumable
 upload with retries, receipt checks, unwrapping — offline, against a scripted server, and end to end
 against the live platform (key login → recipients → seal → parts → complete → receipt → unwrap)."""
 

@@ -1,4 +1,4 @@
-"""The bidder's sealed-bid client on the command line (docs/sealed-bid.md, bidding/client.py).
+"""The bidder's sealed-bid client on the command line (docs/sealed-bid.md, bidding/client/).
 
     manage.py bid_client seal --recipients r.json --form form.json --document bid.pdf --key me.key --out bid.gjseal
     manage.py bid_client submit --url https://platform --lot 12 --key me.key (--form f.json --document bid.pdf
