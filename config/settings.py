@@ -4,11 +4,13 @@ With no environment at all this gives the embedded mode (SQLite, in-memory chann
 layer, files under ./var); production sets DATABASE_URL, REDIS_URL, SECRET_KEY, ...
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.csp import CSP
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -266,11 +268,22 @@ LOGGING = {
     "loggers": {"daphne": {"level": "WARNING"}, "django.channels.server": {"level": "WARNING"}},
 }
 
-# Legal-rule defaults that are [S]/[G] in DOMAIN (see trading/rules/base.py), e.g.
-# {"tb_holiday_rolls": False}; and working-calendar corrections on top of the `holidays`
-# package: {"holidays": ["2027-10-08"], "workdays": ["2027-09-26"]}.
-TRADING_RULES: dict = {}
-WORKING_CALENDAR_OVERRIDES: dict = {}
+
+# Legal-rule defaults that are [S]/[G] in DOMAIN, as JSON objects in the environment:
+# TRADING_RULES (trading/rules/base.py), e.g. {"tb_holiday_rolls": false}; EXPERT_RULES
+# (experts/rules.py: draw limits, reply window, outlier and low-price thresholds…), e.g.
+# {"same_employer_limit": 2, "age_cap": 65}; and working-calendar corrections on top of the
+# `holidays` package: {"holidays": ["2027-10-08"], "workdays": ["2027-09-26"]}.
+def _json_setting(name: str) -> dict:
+    value = json.loads(os.environ.get(name) or "{}")
+    if not isinstance(value, dict):
+        raise ImproperlyConfigured(f"{name} must be a JSON object")
+    return value
+
+
+TRADING_RULES: dict = _json_setting("TRADING_RULES")
+EXPERT_RULES: dict = _json_setting("EXPERT_RULES")
+WORKING_CALENDAR_OVERRIDES: dict = _json_setting("WORKING_CALENDAR_OVERRIDES")
 
 # Absolute base URL of the platform (https://ggzy.example.gov.cn), used where a link leaves
 # the site: the CRL distribution point in certificates, OCDS URIs, feeds.

@@ -35,7 +35,10 @@ class PersonFactory(factory.django.DjangoModelFactory):
 
     name = factory.Sequence(lambda n: f"张{n}")
     id_number = factory.Sequence(lambda n: f"45010119800101{n:04d}")
-    id_digest = factory.LazyAttribute(lambda o: hashlib.sha256(o.id_number.encode()).hexdigest())
+    # The registry's own digest (trading.services.entities.person_id_digest), so lookups by ID match.
+    id_digest = factory.LazyAttribute(
+        lambda o: hashlib.sha256(f"person:resident_id:{o.id_number.strip().upper()}".encode()).hexdigest()
+    )
     phone = factory.Sequence(lambda n: f"1380000{n:04d}")
 
 
