@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/", include("trading.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("bidding/", include("bidding.urls")),
+    path("experts/", include("experts.urls")),
     path("", include("trading.urls")),
     path("", include("trading.portal_urls")),
 ]
