@@ -3,9 +3,11 @@
 from django.urls import path
 
 from bidding.routing import websocket_urlpatterns as bidding_ws
+from experts.routing import websocket_urlpatterns as experts_ws
 from trading.consumers import PingConsumer
 
 websocket_urlpatterns = [
     path("ws/ping/", PingConsumer.as_asgi()),
     *bidding_ws,
+    *experts_ws,
 ]

@@ -59,3 +59,36 @@ def new_context(browser):
 @pytest.fixture
 def page(new_context):
     return new_context().new_page()
+
+
+@pytest.fixture(scope="session")
+def daphne_url():
+    """Daphne serving config.asgi on a free loopback port, in a thread of this process, for the whole
+    session: a Twisted reactor runs once per process, so every browser module shares this one. It
+    shares the test database and the clock fixture with the tests. Yields (base URL, server loop)."""
+    import socket
+    import threading
+
+    from daphne.server import Server, twisted_loop
+    from twisted.internet import reactor
+
+    from config.asgi import application
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    sock.close()
+    ready = threading.Event()
+    server = Server(
+        application,
+        endpoints=[f"tcp:port={port}:interface=127.0.0.1"],
+        signal_handlers=False,
+        ready_callable=ready.set,
+        verbosity=0,
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    assert ready.wait(30), "Daphne did not start"
+    yield f"http://127.0.0.1:{port}", twisted_loop
+    reactor.callFromThread(reactor.stop)
+    thread.join(10)

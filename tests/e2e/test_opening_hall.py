@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import socket
-import threading
 
 import pytest
 from channels.db import database_sync_to_async
@@ -24,35 +22,6 @@ from trading import keyclient
 pytestmark = pytest.mark.django_db(transaction=True)
 
 KEY_PASSWORD = "hall key pass 1"
-
-
-@pytest.fixture(scope="module")
-def daphne_url():
-    """Daphne serving config.asgi on a free loopback port, in a thread (a reactor runs once per
-    process: one server for the module)."""
-    from daphne.server import Server, twisted_loop
-    from twisted.internet import reactor
-
-    from config.asgi import application
-
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    sock.close()
-    ready = threading.Event()
-    server = Server(
-        application,
-        endpoints=[f"tcp:port={port}:interface=127.0.0.1"],
-        signal_handlers=False,
-        ready_callable=ready.set,
-        verbosity=0,
-    )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    assert ready.wait(30), "Daphne did not start"
-    yield f"http://127.0.0.1:{port}", twisted_loop
-    reactor.callFromThread(reactor.stop)
-    thread.join(10)
 
 
 def on_server(loop, fn, **kwargs):
