@@ -41,7 +41,7 @@ from bidding.opening.participation import (  # noqa: F401  (re-exported)
 from bidding.opening.selectors import active_bids
 from core.errors import Conflict, ValidationFailed
 from trading.models import Lot, Tender, TenderState, User
-from trading.services.tenders import tender_close, tender_open_at_deadline
+from trading.services.tenders import tender_close, tender_evaluation_begin, tender_open_at_deadline
 
 # --- the clock ---------------------------------------------------------------------------------------
 
@@ -155,6 +155,8 @@ def _fail(session: OpeningSession, *, actor, reason: str, stage: str) -> Opening
     records.record_finalize(session=session, closed_at=session.phase_changed_at)
     if not Lot.objects.filter(tender_id=lot.tender_id).exclude(status=Lot.Status.FAILED).exists():
         tender_close(tender=lot.tender, actor=actor, target=TenderState.FAILED, reason=reason)
+    else:
+        _evaluation_when_all_closed(lot)
     return session
 
 
@@ -290,4 +292,12 @@ def opening_close(*, lot: Lot, actor: User | None) -> OpeningSession:
             obj=record,
             payload={"data_sha256": record.data_sha256, "unconfirmed": unconfirmed},
         )
+        _evaluation_when_all_closed(session.lot)
     return session
+
+
+def _evaluation_when_all_closed(lot: Lot) -> None:
+    """The tender goes on to evaluation (DESIGN §3) once every live lot's hall is closed."""
+    live = Lot.objects.filter(tender_id=lot.tender_id).exclude(status=Lot.Status.FAILED)
+    if not live.exclude(opening__phase=rules.CLOSED).exists():
+        tender_evaluation_begin(tender=lot.tender)

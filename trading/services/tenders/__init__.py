@@ -17,10 +17,12 @@ from trading.services.tenders.forms import (
 from trading.services.tenders.publication import legal_violations, tender_amend, tender_publish
 from trading.services.tenders.states import (
     tender_close,
+    tender_evaluation_begin,
     tender_open_at_deadline,
     tender_resume,
     tender_set_state,
     tender_suspend,
+    tender_suspend_on_objection,
 )
 
 __all__ = [
@@ -32,11 +34,13 @@ __all__ = [
     "tender_close",
     "tender_create",
     "tender_document_download",
+    "tender_evaluation_begin",
     "tender_form_clean",
     "tender_open_at_deadline",
     "tender_publish",
     "tender_resume",
     "tender_set_state",
     "tender_suspend",
+    "tender_suspend_on_objection",
     "tender_update_draft",
 ]

@@ -57,6 +57,17 @@ def tender_suspend(*, tender: Tender, actor: User, reason: str) -> Tender:
     return tender
 
 
+def tender_suspend_on_objection(
+    *, tender: Tender, actor: User, reason: str, payload: dict | None = None
+) -> None:
+    """The law suspends the process on receipt of an objection (条例22, 54): the objector — a bidder
+    or other interested party, checked by the caller — is the actor. Call while holding the tender's
+    row lock, inside the transaction that records the objection."""
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason."), code="reason_required")
+    _set_state(tender, TenderState.SUSPENDED, actor=actor, reason=reason, payload=payload)
+
+
 def tender_resume(*, tender: Tender, actor: User, reason: str) -> Tender:
     require_role(actor, Role.CENTRE, Role.REGULATOR, Role.ADMIN, Role.AGENCY)
     if actor.role == Role.AGENCY:
@@ -125,5 +136,26 @@ def tender_open_at_deadline(*, tender: Tender) -> Tender:
             actor="system",
             obj=tender,
             payload={"from": TenderState.PUBLISHED, "to": TenderState.OPENING, "reason": "deadline"},
+        )
+    return tender
+
+
+def tender_evaluation_begin(*, tender: Tender, reason: str = "openings closed") -> Tender:
+    """The system moves an opening tender to evaluation once the caller (the opening hall) has seen
+    every lot's opening closed or failed. Idempotent under the tender's row lock."""
+    now = timezone.now()
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        if tender.state != TenderState.OPENING:
+            return tender
+        tender.state = TenderState.EVALUATION
+        tender.state_changed_at = now
+        tender.save(update_fields=["state", "state_changed_at"])
+        journal_append(
+            stream=tender.stream,
+            action="tender.state_changed",
+            actor="system",
+            obj=tender,
+            payload={"from": TenderState.OPENING, "to": TenderState.EVALUATION, "reason": reason},
         )
     return tender
