@@ -57,18 +57,28 @@ def canonical_pool(expert_ids: Iterable[str]) -> list[str]:
     """Sorted unique ids (a fresh list). Python's str order is code-point order, the same as UTF-8
     byte order. A list that is already strictly increasing — what the platform builds — is only
     checked, not re-sorted: at 100 000 ids the set-and-sort is most of a draw's cost."""
+    return _canonical(expert_ids)[0]
+
+
+def _canonical(expert_ids: Iterable[str]) -> tuple[list[str], bytes]:
+    """The canonical pool and its digest input, joined once."""
     ids = list(expert_ids)
-    if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
-        ids = sorted(set(ids))
-    _joined(ids)
-    return ids
+    try:
+        if not all(map(operator.lt, ids, itertools.islice(ids, 1, None))):
+            ids = sorted(set(ids))
+    except TypeError as exc:
+        raise ValueError("expert ids must be non-empty strings") from exc
+    return ids, _joined(ids)
 
 
 def _joined(ids: list[str]) -> bytes:
     """The digest input of a canonical pool; refuses ids that would make two pools collide."""
-    if not all(isinstance(expert_id, str) for expert_id in ids) or (ids and not ids[0]):
+    if ids and not ids[0]:  # sorted: an empty id would be first
         raise ValueError("expert ids must be non-empty strings")
-    text = "\n".join(ids)
+    try:
+        text = "\n".join(ids)
+    except TypeError as exc:
+        raise ValueError("expert ids must be non-empty strings") from exc
     if text.count("\n") != len(ids) - 1 and ids:
         # The newline is the separator in the pool digest: an id containing one is ambiguous.
         raise ValueError("expert ids must not contain a newline")
@@ -76,11 +86,11 @@ def _joined(ids: list[str]) -> bytes:
 
 
 def pool_digest(expert_ids: Iterable[str]) -> str:
-    return _digest_canonical(canonical_pool(expert_ids))
+    return _digest_canonical(*_canonical(expert_ids))
 
 
-def _digest_canonical(ids: list[str]) -> str:
-    return hashlib.sha256(_TAG_POOL + _joined(ids)).hexdigest()
+def _digest_canonical(ids: list[str], joined: bytes | None = None) -> str:
+    return hashlib.sha256(_TAG_POOL + (joined if joined is not None else _joined(ids))).hexdigest()
 
 
 def _field(data: bytes) -> bytes:
@@ -172,12 +182,12 @@ def draw(
     `reserves=None` ranks the whole pool; a number ranks only `count + reserves` (same prefix).
     The caller checks the pool is large enough and refuses with a domain error; here it is misuse.
     """
-    ids = canonical_pool(pool)
+    ids, joined = _canonical(pool)
     if count < 1 or count > len(ids):
         raise ValueError(f"cannot draw {count} experts, the pool has {len(ids)}")
     if reserves is not None and reserves < 0:
         raise ValueError("reserves must be ≥ 0")
-    digest = _digest_canonical(ids)
+    digest = _digest_canonical(ids, joined)
     key = draw_key(seed=seed, nonce=nonce, pool_digest=digest, request_digest=request_digest)
     order = _shuffle_canonical(ids, key, limit=None if reserves is None else count + reserves)
     return Drawn(
@@ -215,8 +225,8 @@ def verify(
         or not hmac.compare_digest(seed_commitment(revealed_seed), commitment.lower())
     ):
         return VerifyResult(False, SEED_COMMITMENT_MISMATCH)
-    ids = canonical_pool(pool)
-    digest = _digest_canonical(ids)
+    ids, joined = _canonical(pool)
+    digest = _digest_canonical(ids, joined)
     if recorded_pool_digest is not None and digest != recorded_pool_digest.lower():
         return VerifyResult(False, POOL_MISMATCH)
     if not set(recorded_order) <= set(ids):

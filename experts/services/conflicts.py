@@ -29,6 +29,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
 
@@ -141,26 +142,38 @@ def candidates(*, group: dict, request: dict, lot: Lot) -> list[int]:
     starts = dt.datetime.fromisoformat(request["evaluation_starts_at"])
     ends = dt.datetime.fromisoformat(request["evaluation_ends_at"])
     day_from, day_to = timezone.localdate(starts), timezone.localdate(ends)
-    links = ExpertSpecialty.objects.filter(specialty__code__startswith=group["specialty"])
+    # One indexed range scan of the links table, joined to the experts: the code prefix as a key
+    # range (the link's key *is* the code), so neither the specialty table nor a subquery is read.
+    code = group["specialty"]
+    qs = ExpertSpecialty.objects.filter(specialty_id__gte=code, specialty_id__lt=code + "\U0010ffff")
     if group.get("main_only", True):
-        links = links.filter(is_main=True)
-    qs = Expert.objects.filter(pk__in=links.values("expert_id"))
+        qs = qs.filter(is_main=True)
     # Suspended experts come back once their period is over before the evaluation (or starts after it).
     qs = qs.filter(
-        Q(status=Expert.Status.ACTIVE)
-        | Q(status=Expert.Status.SUSPENDED, suspended_until__lt=day_from)
-        | Q(status=Expert.Status.SUSPENDED, suspended_from__gt=day_to)
+        Q(expert__status=Expert.Status.ACTIVE)
+        | Q(expert__status=Expert.Status.SUSPENDED, expert__suspended_until__lt=day_from)
+        | Q(expert__status=Expert.Status.SUSPENDED, expert__suspended_from__gt=day_to)
     )
     if request.get("region_include"):
-        qs = qs.filter(_region_q(request["region_include"]))
+        qs = qs.filter(_region_q(request["region_include"], "expert__region_code"))
     if request.get("region_exclude"):
-        qs = qs.exclude(_region_q(request["region_exclude"]))
+        qs = qs.exclude(_region_q(request["region_exclude"], "expert__region_code"))
     cap = request.get("age_cap")
     if cap:
-        qs = qs.filter(Q(birth_year__isnull=True) | Q(birth_year__gte=day_from.year - int(cap)))
+        qs = qs.filter(
+            Q(expert__birth_year__isnull=True) | Q(expert__birth_year__gte=day_from.year - int(cap))
+        )
     province = lot.tender.region_code[:2]
-    qs = qs.filter(Q(remote_ok=True) | Q(region_code__startswith=province))
-    return list(qs.order_by("pk").values_list("pk", flat=True))
+    qs = qs.filter(Q(expert__remote_ok=True) | Q(expert__region_code__startswith=province))
+    pks = qs.order_by("expert_id").values_list("expert_id", flat=True)
+    if not group.get("main_only", True):
+        pks = pks.distinct()
+    # The compiled query on a plain cursor: at 100 000 rows the ORM's per-row iteration is a third
+    # of the cost, and the ints need no conversion.
+    sql, params = pks.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return [row[0] for row in cursor.fetchall()]
 
 
 def _employer_key(pk: int, employer_id, uscc: str, name: str) -> str:
