@@ -21,6 +21,9 @@ class Publicity(models.Model):
     )
     candidates = models.JSONField()
     state = models.CharField(max_length=10, choices=State.choices, default=State.OPEN)
+    late = models.BooleanField(
+        default=False, help_text=_("Published later than 3 days after the report (条例54).")
+    )
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     created_at = models.DateTimeField()
@@ -63,6 +66,13 @@ class Award(models.Model):
     decided_by = models.ForeignKey("trading.User", on_delete=models.PROTECT, related_name="+")
     decided_at = models.DateTimeField()
     reason = models.TextField(blank=True, help_text=_("Why not the first candidate, when it is not."))
+    pass_over_ground = models.CharField(max_length=30, blank=True)
+    deemed = models.BooleanField(
+        default=False,
+        help_text=_(
+            "GP: the purchaser did not decide in time; the first candidate is deemed chosen (87号令68)."
+        ),
+    )
     announcement = models.ForeignKey(
         "trading.Announcement", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
@@ -74,6 +84,7 @@ class Award(models.Model):
     )
     contract_due_on = models.DateField()
     report_due_on = models.DateField(help_text=_("Written report to the supervisor (法47: 15 days)."))
+    report_filed_on = models.DateField(null=True, blank=True)
     contract_signed_on = models.DateField(null=True, blank=True)
     contract_amount = models.DecimalField(max_digits=16, decimal_places=2, null=True, blank=True)
 

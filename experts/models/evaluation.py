@@ -34,6 +34,12 @@ class EvaluationRoom(models.Model):
     )
     version = models.PositiveIntegerField(default=0)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The scheduled end (from the draw request) and any extension the committee asked for (条例48:
+    # more than a third of the members find the time insufficient).
+    ends_at = models.DateTimeField(null=True, blank=True)
+    extended_until = models.DateTimeField(null=True, blank=True)
+    # Members who have not signed by then are deemed to agree (条例53, 87号令61).
+    signing_due_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("evaluation room")
@@ -69,6 +75,9 @@ class Member(models.Model):
         default=False, help_text=_("Replaced: the member's opinions are void (条例48).")
     )
     chair_vote = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    time_insufficient = models.BooleanField(
+        default=False, help_text=_("The member finds the evaluation time insufficient (条例48).")
+    )
 
     class Meta:
         verbose_name = _("committee member")
@@ -114,6 +123,10 @@ class Score(models.Model):
     value = models.DecimalField(max_digits=7, decimal_places=2)
     comment = models.TextField(blank=True)
     at = models.DateTimeField()
+    # A change after the summary is allowed only in the cases of 87号令64 (arithmetic error, a score
+    # out of range, …): the case and the previous value are kept.
+    corrected_from = models.DecimalField(max_digits=7, decimal_places=2, null=True, blank=True)
+    correction_case = models.CharField(max_length=30, blank=True)
 
     class Meta:
         verbose_name = _("score")
@@ -175,6 +188,10 @@ class LowPriceJustification(models.Model):
     text = models.TextField(blank=True)
     answered_at = models.DateTimeField(null=True, blank=True)
     accepted = models.BooleanField(null=True, help_text=_("The committee's verdict on the explanation."))
+    decided_by = models.ForeignKey(
+        "trading.User", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("low-price justification")
@@ -187,6 +204,10 @@ class Report(models.Model):
     room = models.OneToOneField(EvaluationRoom, on_delete=models.PROTECT, related_name="report")
     data = models.JSONField()
     data_sha256 = models.CharField(max_length=64)
+    body_sha256 = models.CharField(
+        max_length=64, blank=True, help_text=_("Digest of the report as built, which members sign.")
+    )
+    revision = models.PositiveSmallIntegerField(default=1)
     platform_signature = models.CharField(max_length=200, blank=True)
     pdf = models.ForeignKey("archive.Blob", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField()
@@ -194,6 +215,25 @@ class Report(models.Model):
 
     class Meta:
         verbose_name = _("evaluation report")
+
+
+class ReportRevision(models.Model):
+    """A report superseded by a re-evaluation (条例54/71: an upheld objection): kept whole — data,
+    digest, signature, PDF — with why and when it was superseded."""
+
+    room = models.ForeignKey(EvaluationRoom, on_delete=models.PROTECT, related_name="revisions")
+    revision = models.PositiveSmallIntegerField()
+    data = models.JSONField()
+    data_sha256 = models.CharField(max_length=64)
+    platform_signature = models.CharField(max_length=200, blank=True)
+    pdf = models.ForeignKey("archive.Blob", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    finalized_at = models.DateTimeField(null=True, blank=True)
+    superseded_at = models.DateTimeField()
+    reason = models.TextField()
+
+    class Meta:
+        verbose_name = _("superseded evaluation report")
+        constraints = [models.UniqueConstraint(fields=["room", "revision"], name="report_revision_once")]
 
 
 class ReportSignature(models.Model):
@@ -204,6 +244,9 @@ class ReportSignature(models.Model):
     data_sha256 = models.CharField(max_length=64, help_text=_("The report digest the member signed."))
     signature = models.CharField(max_length=200, blank=True, help_text=_("Optional: by the member's key."))
     signed_at = models.DateTimeField()
+    deemed = models.BooleanField(
+        default=False, help_text=_("Did not sign by the deadline: deemed to agree (条例53, 87号令61).")
+    )
 
     class Meta:
         verbose_name = _("report signature")

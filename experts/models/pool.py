@@ -183,6 +183,7 @@ class Relationship(models.Model):
     person_name = models.CharField(_("name"), max_length=100, blank=True)
     note = models.CharField(_("note"), max_length=300, blank=True)
     declared_at = models.DateTimeField()
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("declared relationship")
@@ -228,6 +229,8 @@ class Rating(models.Model):
     comment = models.TextField(_("comment"), blank=True)
     rated_by = models.ForeignKey("trading.User", on_delete=models.PROTECT, related_name="+")
     rated_at = models.DateTimeField()
+    due_on = models.DateField(null=True, blank=True)
+    late = models.BooleanField(default=False)
 
     class Meta:
         verbose_name = _("expert rating")

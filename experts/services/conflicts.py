@@ -232,14 +232,14 @@ def exclusions(*, expert_ids: set[int], lot: Lot, request: dict, at: dt.datetime
     people = parties.officer_person_ids | parties.shareholder_person_ids
     mark(
         KIN,
-        Relationship.objects.filter(kind=Relationship.Kind.KIN)
+        Relationship.objects.filter(kind=Relationship.Kind.KIN, withdrawn_at__isnull=True)
         .filter(Q(person_id__in=people) | Q(person_id_digest__in=parties.person_digests))
         .values_list("expert_id", flat=True),
     )
     mark(
         DECLARED,
         Relationship.objects.filter(
-            Q(entity_id__in=parties.entity_ids) | Q(entity_uscc__in=parties.usccs)
+            Q(entity_id__in=parties.entity_ids) | Q(entity_uscc__in=parties.usccs), withdrawn_at__isnull=True
         ).values_list("expert_id", flat=True),
     )
     if parties.agency_id:

@@ -309,3 +309,14 @@ def test_request_refuses_counts_that_do_not_fill_the_committee(world):
             evaluation_ends_at=world.starts + dt.timedelta(hours=3),
         )
     assert info.value.code == "draw_count_mismatch"
+
+
+def test_a_withdrawn_declaration_no_longer_excludes(world):
+    from experts.services.pool import relationship_withdraw
+
+    expert = expert_make()
+    rel = Relationship.objects.create(
+        expert=expert, kind="economic", entity=world.bidders[0], declared_at=world.tender.published_at
+    )
+    relationship_withdraw(relationship=rel, actor=expert.user, reason="关系已解除")
+    assert outcome(performed(world), expert) == (True, [])

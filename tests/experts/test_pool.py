@@ -458,7 +458,8 @@ def test_only_the_expert_declares_and_withdraws(clock):
 
     pool.relationship_withdraw(relationship=rel, actor=expert.user, reason="申报错误")
 
-    assert not Relationship.objects.exists()
+    # kept, marked withdrawn: the draw no longer counts it, the history stays
+    assert Relationship.objects.get(pk=rel.pk).withdrawn_at is not None
     assert journal(expert)[-1] == "experts.relationship_withdrawn"
 
 

@@ -344,7 +344,8 @@ def test_the_expert_declares_and_withdraws_a_relationship(client, clock):
     rel = Relationship.objects.get()
     assert rel.person_name == "覃某" and b"\xe8\xa6\x83\xe6\x9f\x90" in client.get(ME).content
     assert client.post(reverse("experts:me_relationship_withdraw", args=[rel.pk])).status_code == 302
-    assert not Relationship.objects.exists()
+    assert Relationship.objects.get().withdrawn_at is not None
+    assert b"\xe8\xa6\x83\xe6\x9f\x90" not in client.get(ME).content  # no longer listed
 
 
 # --- sanctions -------------------------------------------------------------------------------------------

@@ -85,6 +85,8 @@ def rating_record(
             comment=(comment or "").strip(),
             rated_by=actor,
             rated_at=now,
+            due_on=due_on,
+            late=late,
         )
         journal_append(
             stream=expert_stream(expert),

@@ -138,7 +138,7 @@ def relationship_declare(
     entity = entity_by_uscc(uscc)
     with transaction.atomic():
         Expert.objects.select_for_update().filter(pk=expert.pk).first()
-        same = expert.relationships.filter(kind=kind)
+        same = expert.relationships.filter(kind=kind, withdrawn_at__isnull=True)
         if (
             id_digest
             and (
@@ -194,7 +194,8 @@ def relationship_withdraw(*, relationship: Relationship, actor: User, reason: st
                 "reason": (reason or "").strip()[:300],
             },
         )
-        relationship.delete()
+        relationship.withdrawn_at = timezone.now()
+        relationship.save(update_fields=["withdrawn_at"])
 
 
 # --- proposals reviewed by the centre ------------------------------------------------------------

@@ -85,7 +85,7 @@ def _detail_page(request, expert: Expert, *, error=None, status=200):
             "history": sel.expert_status_history(expert),
             "ratings": sel.expert_ratings(expert, viewer=request.user),
             "sanctions": sel.expert_sanctions(expert),
-            "relationships": expert.relationships.order_by("-declared_at"),
+            "relationships": expert.relationships.filter(withdrawn_at__isnull=True).order_by("-declared_at"),
             "unavailable": sel.upcoming_unavailability(expert),
             "pending": expert.changes.filter(state=ProfileChange.State.PROPOSED).first(),
             "manages": manages,

@@ -52,7 +52,7 @@ def _me_page(request, expert: Expert, *, error=None, status=200, form: str = "",
             "employments": expert.employments.order_by("-start_date"),
             "calendar": sel.availability_month(expert, year=year, month=month),
             "unavailable": sel.upcoming_unavailability(expert),
-            "relationships": expert.relationships.order_by("-declared_at"),
+            "relationships": expert.relationships.filter(withdrawn_at__isnull=True).order_by("-declared_at"),
             "changes": expert.changes.order_by("-submitted_at")[:5],
             "sanctions": sel.expert_sanctions(expert),
             "error": error,
@@ -160,7 +160,7 @@ def me_relationship_declare(request):
 @signed_in
 def me_relationship_withdraw(request, pk: int):
     expert = sel.expert_of_user(request.user)
-    rel = get_object_or_404(Relationship, pk=pk, expert=expert)
+    rel = get_object_or_404(Relationship, pk=pk, expert=expert, withdrawn_at__isnull=True)
     pool.relationship_withdraw(relationship=rel, actor=request.user, reason=request.POST.get("reason", ""))
     messages.success(request, _("The declaration was withdrawn."))
     return redirect("experts:me")
