@@ -170,6 +170,26 @@ def draw_cancel_view(request, draw_id: int):
     return redirect("experts:draw_detail", draw_id=draw.pk)
 
 
+@require_POST
+@signed_in
+def draw_extend_view(request, draw_id: int):
+    draw = access_draw(user=request.user, draw_id=draw_id)
+    try:
+        group, more = int(request.POST.get("group", "")), int(request.POST.get("more", ""))
+    except ValueError:
+        group, more = -1, 0
+    try:
+        called = draws.draw_extend(draw=draw, actor=request.user, group=group, more=more)
+    except DomainError as exc:
+        if isinstance(exc, AccessDenied):
+            raise
+        return _detail(request, draw, error=error_context(exc), status=exc.status)
+    messages.success(
+        request, _("The reserve list is extended; %(n)s vacant seat(s) called.") % {"n": len(called)}
+    )
+    return redirect("experts:draw_detail", draw_id=draw.pk)
+
+
 @never_cache
 @require_safe
 def draw_record_json(request, draw_id: int):
@@ -242,6 +262,7 @@ urlpatterns = [
     path("draws/<int:draw_id>/", draw_detail, name="draw_detail"),
     path("draws/<int:draw_id>/perform/", draw_perform_view, name="draw_perform"),
     path("draws/<int:draw_id>/cancel/", draw_cancel_view, name="draw_cancel"),
+    path("draws/<int:draw_id>/extend/", draw_extend_view, name="draw_extend"),
     path("draws/<int:draw_id>/record.json", draw_record_json, name="draw_record"),
     path("my/draws/", my_draws, name="my_draws"),
     path(

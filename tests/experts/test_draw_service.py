@@ -360,3 +360,42 @@ def test_cancel_releases_the_seats_and_allows_a_new_draw(world):
     draws.draw_cancel(draw=draw, actor=world.centre, reason="评标时间变更")
     assert not members(draw)
     assert world.request().state == Draw.State.COMMITTED
+
+
+# --- extending the reserves ------------------------------------------------------------------------
+
+
+def test_extending_a_group_ranks_the_same_permutation_further_and_fills_the_vacant_seat(clock):
+    world = draw_world(clock=clock, experts=10)
+    draw = world.perform(world.request(groups=[{"specialty": SPECIALTY, "count": 4, "reserves": 0}]))
+    leaver = members(draw)[0]
+    assert draws.assignment_decline(assignment=leaver, actor=leaver.expert.user, reason="病假") is None
+    # given the full ranking the key fixes from the start
+    seed = draws.draw_seed(draw)
+    full = core_draw.draw(
+        seed=seed,
+        nonce=draw.nonce,
+        pool=draw.groups[0]["pool"],
+        request_digest=draw.groups[0]["request_digest"],
+        count=4,
+        reserves=None,
+    ).order
+    # when the centre extends the group by two
+    called = draws.draw_extend(draw=draw, actor=world.centre, group=0, more=2)
+    draw.refresh_from_db()
+    # then the order is that ranking's next two, the first of them is called for the vacant seat
+    assert draw.groups[0]["order"] == full[:6]
+    assert [a.expert.public_id for a in called] == [full[4]] and called[0].replaces_id == leaver.pk
+    assert len(members(draw)) == 4
+    assert actions(world)[-2:] == ["experts.draw_extended", "experts.reserve_called"]
+    # and the extended draw still verifies
+    assert all(c.ok for c in draws.draw_verify(draw, use_sealed=True))
+
+
+def test_extension_refusals(clock):
+    world = draw_world(clock=clock, experts=4)
+    draw = world.perform(world.request(groups=[{"specialty": SPECIALTY, "count": 4, "reserves": 0}]))
+    assert code(draws.draw_extend, draw=draw, actor=world.supervisor, group=0, more=1) == "role_forbidden"
+    assert code(draws.draw_extend, draw=draw, actor=world.centre, group=3, more=1) == "draw_extend_invalid"
+    assert code(draws.draw_extend, draw=draw, actor=world.centre, group=0, more=0) == "draw_extend_invalid"
+    assert code(draws.draw_extend, draw=draw, actor=world.centre, group=0, more=2) == "draw_pool_exhausted"

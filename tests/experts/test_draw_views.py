@@ -128,3 +128,16 @@ def test_the_expert_confirms_and_declines_on_their_page(world, client):
     client.post(reverse("experts:my_draw_decline", args=[second.pk]), {"reason": "出差"})
     second.refresh_from_db()
     assert second.status == Assignment.Status.DECLINED
+
+
+def test_the_centre_extends_an_exhausted_group_from_the_page(world, client):
+    draw = world.perform(world.request(groups=[{"specialty": SPECIALTY, "count": 4, "reserves": 0}]))
+    leaver = draws.committee_assignments(draw)[0]
+    draws.assignment_decline(assignment=leaver, actor=leaver.expert.user, reason="病假")
+    as_user(client, world.centre)
+    page = client.get(reverse("experts:draw_detail", args=[draw.pk])).content.decode()
+    assert reverse("experts:draw_extend", args=[draw.pk]) in page
+    bad = client.post(reverse("experts:draw_extend", args=[draw.pk]), {"group": "0", "more": "x"})
+    assert bad.status_code == 400 and b"draw_extend_invalid" in bad.content
+    client.post(reverse("experts:draw_extend", args=[draw.pk]), {"group": "0", "more": "2"})
+    assert len(draws.committee_assignments(draw)) == 4

@@ -23,6 +23,7 @@ from experts.services.draw.common import (
     public_id,
     select_members,
 )
+from experts.services.draw.extend import draw_extend
 from experts.services.draw.perform import draw_perform
 from experts.services.draw.replies import (
     assignment_confirm,
@@ -51,6 +52,7 @@ __all__ = [
     "assignment_recuse",
     "committee_assignments",
     "draw_cancel",
+    "draw_extend",
     "draw_for_lot",
     "draw_perform",
     "draw_record",

@@ -122,9 +122,15 @@ def draw_verify(draw: Draw, *, use_sealed: bool = False) -> list[GroupCheck]:
         raise RuleViolation(_("The seed has not been revealed yet."), code="draw_not_revealed")
     record = draw_record(draw)
     checks = record_verify(record, seed=draw_seed(draw))
-    # The assignments must be the recorded order: same experts, same places.
+    # The assignments must be the recorded order: same experts, same places (an extension's experts
+    # already seated in another group are recorded as skipped and get no second seat).
     stored = {(a.group, a.position): a.expert.public_id for a in draw.assignments.select_related("expert")}
-    recorded = {(g["group"], p): x for g in draw.groups for p, x in enumerate(g["order"])}
+    recorded = {
+        (g["group"], p): x
+        for g in draw.groups
+        for p, x in enumerate(g["order"])
+        if x not in set(g.get("skipped", ()))
+    }
     if stored != recorded:
         checks = [GroupCheck(c.group, False, "assignments_mismatch") if c.ok else c for c in checks]
     return checks

@@ -13,6 +13,7 @@ from experts.services.pool.admission import (
     expert_prepare,
     expert_set_status,
     expert_update,
+    suspensions_expire,
 )
 from experts.services.pool.common import (
     MANAGE_ROLES,
@@ -73,6 +74,7 @@ __all__ = [
     "relationship_declare",
     "relationship_withdraw",
     "sanction_impose",
+    "suspensions_expire",
     "unavailability_add",
     "unavailability_remove",
 ]

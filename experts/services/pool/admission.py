@@ -245,3 +245,32 @@ def expert_set_status(
             until=suspended_until,
             reason=reason,
         )
+
+
+def suspensions_expire(*, today: dt.date | None = None) -> int:
+    """Suspensions whose period has ended return to active (the clock's work; idempotent under the
+    expert's row lock). The draw already treats an ended suspension as eligible; this keeps the
+    status the pages show true."""
+    today = today or timezone.localdate()
+    done = 0
+    due = Expert.objects.filter(status=Expert.Status.SUSPENDED, suspended_until__lt=today)
+    for pk in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            expert = Expert.objects.select_for_update().get(pk=pk)
+            if (
+                expert.status != Expert.Status.SUSPENDED
+                or not expert.suspended_until
+                or expert.suspended_until >= today
+            ):
+                continue
+            status_write(
+                expert=expert,
+                actor="system",
+                status=Expert.Status.ACTIVE,
+                since=None,
+                until=None,
+                reason=str(_("The suspension period has ended.")),
+                cause="suspension_expired",
+            )
+            done += 1
+    return done
