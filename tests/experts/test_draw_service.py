@@ -399,3 +399,16 @@ def test_extension_refusals(clock):
     assert code(draws.draw_extend, draw=draw, actor=world.centre, group=3, more=1) == "draw_extend_invalid"
     assert code(draws.draw_extend, draw=draw, actor=world.centre, group=0, more=0) == "draw_extend_invalid"
     assert code(draws.draw_extend, draw=draw, actor=world.centre, group=0, more=2) == "draw_pool_exhausted"
+
+
+def test_an_employer_limit_that_cannot_fill_the_seats_is_refused_not_a_short_committee(clock):
+    # given eight eligible experts, six of whom work for one firm, and one seat per employer
+    world = draw_world(clock=clock, experts=2)
+    firm = MarketEntityFactory()
+    for _ in range(6):
+        expert_make(employer=firm)
+    draw = world.request(same_employer_limit=1)
+    # when four seats are drawn, then only three can be filled (two independents + one of the firm)
+    assert code(world.perform, draw=draw) == "draw_pool_too_small"
+    draw.refresh_from_db()
+    assert draw.state == Draw.State.COMMITTED and not draw.assignments.exists()

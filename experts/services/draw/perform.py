@@ -81,6 +81,16 @@ def draw_perform(*, draw: Draw, nonce: str, actor: User) -> Draw:
                 limit=limit,
                 taken=taken,
             )
+            if len(members) < group["count"]:
+                # The whole pool is ranked and the employer limit still leaves seats empty.
+                raise RuleViolation(
+                    _(
+                        "Only %(n)s experts for specialty %(s)s keep within %(l)s per employer; %(m)s are "
+                        "needed. Relax the limit or widen the pool."
+                    )
+                    % {"n": len(members), "s": group["specialty"], "l": limit, "m": group["count"]},
+                    code="draw_pool_too_small",
+                )
             used |= set(order)
             groups.append(
                 {

@@ -69,6 +69,7 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
         return {
             "criteria": [c for c in ev.get("criteria", []) if isinstance(c, dict)],
             "price_formula": {"kind": "lowest"},
+            **_review_lists(ev, field, errors),
         }
     if (
         not isinstance(evaluation, dict)
@@ -125,7 +126,37 @@ def evaluation_clean(*, regime: str, method: str, evaluation: Any, field: str, e
             f"{field}.price_formula",
             str(_("Government procurement scores price as base price / bid price × 100 (87号令55).")),
         )
-    return {"criteria": criteria, "price_formula": formula}
+    return {"criteria": criteria, "price_formula": formula, **_review_lists(evaluation, field, errors)}
+
+
+def _review_lists(evaluation: dict, field: str, errors: dict) -> dict:
+    """The lot's own pass/fail criteria for the qualification and preliminary reviews and its policy
+    discount, when the tender sets them (the evaluation room has defaults otherwise)."""
+    out: dict = {}
+    for key in ("qualification", "preliminary"):
+        items = evaluation.get(key)
+        if items is None:
+            continue
+        if not isinstance(items, list) or not all(
+            isinstance(i, dict) and str(i.get("code") or "").strip() and str(i.get("name") or "").strip()
+            for i in items
+        ):
+            errors.setdefault(f"{field}.{key}", str(_("Each review criterion has a code and a name.")))
+            continue
+        out[key] = [
+            {"code": str(i["code"]).strip()[:40], "name": str(i["name"]).strip()[:200]} for i in items
+        ]
+    discounts = evaluation.get("discounts")
+    if discounts is not None:
+        try:
+            pct = Decimal(str((discounts or {}).get("small_enterprise_pct", "0")))
+        except (InvalidOperation, AttributeError):
+            pct = Decimal(-1)
+        if not pct.is_finite() or not 0 <= pct <= 20:
+            errors.setdefault(f"{field}.discounts", str(_("The small-enterprise discount is 0 to 20 %.")))
+        else:
+            out["discounts"] = {"small_enterprise_pct": str(pct)}
+    return out
 
 
 def _entity(value: Any) -> MarketEntity | None:
