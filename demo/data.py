@@ -36,6 +36,9 @@ BIDDERS = [
     ("广西文教办公设备有限公司", "450100", "营业执照", "办公设备销售", ""),
     ("柳州新华教学设备有限公司", "450200", "营业执照", "教学设备销售", ""),
     ("广西地矿勘查开发有限公司", "450100", "地质勘查资质", "固体矿产勘查", "甲级"),
+    ("广西数联信息科技有限公司", "450100", "信息系统集成资质", "信息系统建设和服务能力", "CS2"),
+    ("桂林安居物业服务有限公司", "450300", "物业服务", "物业服务", ""),
+    ("南宁优学教育装备有限公司", "450100", "营业执照", "教学设备销售", ""),
 ]
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃蒙莫农"
@@ -78,6 +81,134 @@ BANKS = [
     "柳州银行",
     "中国银行南宁分行",
 ]
-EXPERT_TITLES = ["高级工程师", "正高级工程师", "高级经济师", "教授", "主任医师", "高级会计师"]
-# National expert classification (发改法规〔2018〕316号), a few third-level codes used by the demo.
-EXPERT_SPECIALTIES = ["A010101", "A010203", "A050101", "B020301", "B080201", "C010101", "C050201", "A080101"]
+# The expert pool (发改法规〔2018〕316号 codes): (committee group, experts, expert group, main specialties).
+# A lot's committee draws by level-3 code; an expert's main specialty is that code or one under it.
+POOL = [
+    ("A0802", 12, "technical", ["A080201", "A080202", "A080205", "A080204"]),  # 工程施工·市政工程
+    ("A0801", 9, "technical", ["A080104", "A080105", "A080106", "A080107"]),  # 工程施工·建筑工程
+    ("A0601", 8, "economic", ["A060101", "A060102"]),  # 工程造价·土建工程
+    ("B0148", 5, "technical", ["B0148"]),  # 医疗设备
+    ("B0901", 4, "technical", ["B090102"]),  # 其他货物·家具
+    ("B0140", 5, "technical", ["B0140"]),  # 安全技术防范设备
+    ("C0705", 5, "technical", ["C070502"]),  # 信息系统运维与评估
+    ("C0410", 5, "technical", ["C0410"]),  # 物业管理
+    ("C0402", 5, "economic", ["C0402"]),  # 财务管理
+    ("C0104", 6, "technical", ["C0104"]),  # 矿产勘查
+    ("C0403", 3, "economic", ["C0403"]),  # 资产评估
+]
+# Whose experts all get the demo password (the committee of the evaluation room the tour visits).
+POOL_LOGIN_GROUPS = ("A0802", "A0601")
+# A second (not main) specialty some experts also hold.
+POOL_SECOND = {
+    "A0802": ["A0502"],
+    "A0801": ["A0501"],
+    "A0601": ["A0603"],
+    "B0148": ["B0201"],
+    "C0705": ["B0132"],
+    "C0402": ["C0310"],
+}
+# Employment that the draw's conflict checks will see: (group, k) → (kind, entity).
+POOL_SPECIAL = {
+    ("A0801", 2): ("employee", "柳州恒基建设有限公司"),
+    ("A0802", 3): ("recent", "广西路桥建设集团有限公司"),
+    ("A0802", 5): ("recent", "南宁市鑫泰市政工程有限公司"),
+    ("A0801", 4): ("former", "广西宏达建筑工程有限公司"),  # left five years ago: no longer a conflict
+    ("A0601", 1): ("agency", ""),
+    ("B0148", 1): ("recent", "广西康华医疗器械有限公司"),
+}
+# Declared relationships: (group, k), kind, entity, relation or note, whose person.
+POOL_DECLARATIONS = [
+    (("A0802", 6), "kin", "南宁市鑫泰市政工程有限公司", "兄弟", "legal_rep"),
+    (("C0410", 1), "kin", "南宁诚信物业管理有限公司", "配偶", "shareholder"),
+    (("A0801", 5), "economic", "广西宏达建筑工程有限公司", "持有该公司3%股权", ""),
+]
+POOL_EVENTS = {
+    "approved_change": ("A0601", 3),
+    "suspended": ("A0802", 7),
+    "unavailable": ("A0802", 8),
+    "pending_change": ("A0802", 9),
+}
+EXPERT_TITLES = {
+    "technical": ["高级工程师", "正高级工程师", "教授", "研究员"],
+    "economic": ["高级经济师", "高级会计师", "正高级会计师", "高级审计师"],
+    "legal": ["律师"],
+}
+EXPERT_CERTIFICATES = {
+    "technical": ["一级注册建造师", "注册监理工程师", "高级工程师职称证书"],
+    "economic": ["一级造价工程师", "注册会计师", "注册资产评估师"],
+    "legal": ["律师执业证"],
+}
+# Employers of the pool's experts, handed out in turn within each group: a committee seats at most one
+# expert per employer, so each group has at least as many employers as its largest committee needs.
+EXPERT_EMPLOYERS = {
+    "A0802": [
+        "广西大学土木建筑工程学院",
+        "南宁市政工程设计院",
+        "广西交通设计集团有限公司",
+        "柳州市城市建设设计院",
+        "桂林理工大学",
+        "广西市政工程质量安全监督站",
+        "南宁市排水有限责任公司",
+    ],
+    "A0801": [
+        "广西建筑科学研究设计院",
+        "广西大学土木建筑工程学院",
+        "广西城乡规划设计院",
+        "柳州市建筑设计研究院",
+        "广西建设职业技术学院",
+        "桂林市建筑工程质量检测中心",
+    ],
+    "A0601": [
+        "广西华通工程造价咨询有限公司",
+        "广西财经学院",
+        "南宁市建设工程造价管理站",
+        "桂林审计事务所",
+        "广西建设工程造价管理总站",
+        "柳州正衡工程咨询有限公司",
+    ],
+    "B0148": [
+        "广西医科大学第一附属医院",
+        "广西壮族自治区人民医院",
+        "桂林医学院附属医院",
+        "柳州市工人医院",
+        "广西医疗器械检测中心",
+    ],
+    "B0901": ["广西师范大学", "柳州市家具质量监督检验站", "广西科技大学", "南宁市教育装备中心"],
+    "B0140": [
+        "广西公安科技研究所",
+        "桂林电子科技大学",
+        "广西警察学院",
+        "广西安全技术防范协会",
+        "南宁市安防工程检测站",
+    ],
+    "C0705": [
+        "广西大学计算机与电子信息学院",
+        "桂林电子科技大学",
+        "广西信息中心",
+        "南宁市大数据发展局信息中心",
+        "广西电信规划设计院",
+    ],
+    "C0410": [
+        "广西物业管理协会",
+        "南宁职业技术学院",
+        "广西城市职业大学",
+        "桂林市房产服务中心",
+        "广西物业服务标准化技术委员会",
+    ],
+    "C0402": [
+        "广西财经学院",
+        "广西华通会计师事务所",
+        "南宁师范大学",
+        "广西大学商学院",
+        "广西正大会计师事务所",
+    ],
+    "C0104": [
+        "广西地质矿产勘查开发局",
+        "桂林理工大学地球科学学院",
+        "广西第四地质队",
+        "广西有色金属地质勘查局",
+        "广西地质调查院",
+        "中国冶金地质总局广西地质勘查院",
+    ],
+    "C0403": ["广西中正资产评估有限公司", "广西财经学院", "广西华信资产评估事务所"],
+}

@@ -2,8 +2,9 @@
 journal entry, announcement and timeline is what the platform itself would have produced.
 
 The builder is assembled from one mixin per part of the world: registry (people, entities, users,
-experts, certificates), tenders (the tender table and each tender's lifecycle) and bidding (the
-tender whose opening is about to start, with sealed bids).
+certificates), pool (the expert pool and what its experts declared), tenders (the tender table),
+lifecycle (each tender past its deadline: bids, draw, opening, evaluation room, publicity, award),
+bidding (sealing bids with the demo key files, and the tender whose opening is about to start).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from django.test import RequestFactory
 from django.utils import timezone
 
 from archive.journal import journal_anchor
-from demo.world.bidding import OpeningSoonMixin
+from demo.world.bidding import BiddingMixin, OpeningSoonMixin
 from demo.world.clock import simulated_now
+from demo.world.lifecycle import LifecycleMixin
+from demo.world.pool import PoolMixin
 from demo.world.registry import USCC_ALPHABET, RegistryMixin
 from demo.world.tenders import TendersMixin
 from trading.models import MarketEntity, Tender, User
@@ -27,7 +30,7 @@ from trading.services.entities import entity_register
 DEMO_PASSWORD = "Demo@2026"
 
 
-class WorldBuilder(RegistryMixin, TendersMixin, OpeningSoonMixin):
+class WorldBuilder(RegistryMixin, PoolMixin, TendersMixin, BiddingMixin, LifecycleMixin, OpeningSoonMixin):
     def __init__(
         self, *, seed: int = 2026, password: str = DEMO_PASSWORD, now: dt.datetime | None = None, out=None
     ):
@@ -49,7 +52,10 @@ class WorldBuilder(RegistryMixin, TendersMixin, OpeningSoonMixin):
             self.build_registry()
         with simulated_now(start + dt.timedelta(days=1)), transaction.atomic():
             self.build_certificates()
+            self.build_tenderee_staff()
+        self.build_pool(start + dt.timedelta(days=2))
         self.build_tenders()
+        self.pool_agenda_run(self.now)
         self.build_opening_soon()
         with simulated_now(self.now - dt.timedelta(days=1)), transaction.atomic():
             # Yesterday's registration, waiting in the centre's verification queue.

@@ -19,7 +19,7 @@ from trading.models import (
 )
 from trading.services.accounts import user_create
 from trading.services.credit import credit_record_create
-from trading.services.entities import entity_register, entity_verify, person_upsert
+from trading.services.entities import entity_register, entity_verify
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -134,7 +134,7 @@ class RegistryMixin:
             region_code="450100",
             department="南宁市公共资源交易中心",
         )
-        user_create(
+        centre2 = user_create(
             username="centre2",
             password=pw,
             role=Role.CENTRE,
@@ -150,7 +150,7 @@ class RegistryMixin:
             region_code="450100",
             department="南宁市住房和城乡建设局",
         )
-        user_create(
+        regulator_gp = user_create(
             username="regulator_gp",
             password=pw,
             role=Role.REGULATOR,
@@ -158,7 +158,9 @@ class RegistryMixin:
             region_code="450100",
             department="南宁市财政局政府采购监管科",
         )
-        self.users.update(admin=admin, centre=centre, regulator=regulator)
+        self.users.update(
+            admin=admin, centre=centre, centre2=centre2, regulator=regulator, regulator_gp=regulator_gp
+        )
 
         for name, kind, region in D.TENDEREES:
             self.entities[name] = self.register(
@@ -180,6 +182,7 @@ class RegistryMixin:
                 entity=ent,
                 first_name=f"{name[:4]}·经办人",
             )
+        self.bidder_users: dict[int, User] = {}  # by index into D.BIDDERS
         shared_holder = _person(rng, "450100")  # one person behind two "competitors" (for monitoring demos)
         shared_pm = None
         for i, (name, region, qk, qn, ql) in enumerate(D.BIDDERS):
@@ -196,7 +199,7 @@ class RegistryMixin:
             self.entities[name] = ent
             username = "bidder" if i == 0 else f"bidder{i + 1}"
             rep = ent.positions.filter(role="agent").select_related("person").first()
-            self.users[username] = user_create(
+            self.users[username] = self.bidder_users[i] = user_create(
                 username=username,
                 password=pw,
                 role=Role.BIDDER,
@@ -224,30 +227,6 @@ class RegistryMixin:
             starts_on=timezone.localdate(self.now) - dt.timedelta(days=200),
             description="年度优质工程",
         )
-        from experts.models import Expert
-
-        for i in range(12):
-            region = D.REGIONS[i % len(D.REGIONS)]
-            p = _person(rng, region)
-            person = person_upsert(**p)
-            user = user_create(
-                username="expert" if i == 0 else f"expert{i + 1}",
-                password=pw,
-                role=Role.EXPERT,
-                person=person,
-                first_name=p["name"],
-                region_code=region,
-            )
-            employer = self.entities[D.BIDDERS[i][0]] if i in (3, 7) else None  # two experts work for bidders
-            Expert.objects.create(
-                user=user,
-                person=person,
-                region_code=region,
-                employer=employer,
-                title=rng.choice(D.EXPERT_TITLES),
-                birth_year=rng.randrange(1961, 1988),
-                specialties=rng.sample(D.EXPERT_SPECIALTIES, 2),
-            )
         self.log(f"registry: {MarketEntity.objects.count()} entities, {User.objects.count()} users\n")
 
     def build_certificates(self) -> None:

@@ -1,4 +1,9 @@
-"""The demo world's tenders: one row per tender, with the state it is left in and its age in days."""
+"""The demo world's tenders: one row per tender, with the state it is left in and its age in days.
+
+Tenders past their opening run the whole chain through the services (sealed bids, the opening hall,
+the verifiable draw, the evaluation room, publicity and award); `evaluation` and `publicity` tenders
+are placed so that their current step is happening now (their deadline is set relative to now).
+"""
 
 from __future__ import annotations
 
@@ -72,7 +77,7 @@ TENDERS = [
         0,
         12_800_000,
         "publicity",
-        45,
+        28,
         "A050101",
         "scoring",
     ),
@@ -84,8 +89,20 @@ TENDERS = [
         1,
         2_100_000,
         "evaluation",
-        30,
+        27,
         "C050201",
+        "scoring",
+    ),
+    (
+        "南宁市青秀区雨污分流改造工程施工",
+        "TB",
+        "works",
+        0,
+        0,
+        8_600_000,
+        "evaluation",
+        26,
+        "A010101",
         "scoring",
     ),
     (
@@ -162,3 +179,80 @@ TENDERS = [
         "scoring",
     ),
 ]
+
+# The tender whose opening is one hour after seeding (demo/world/bidding.py).
+OPENING_SOON = (
+    "南宁市第三中学运动场改造工程施工",
+    "TB",
+    "works",
+    0,
+    0,
+    6_300_000,
+    "published",
+    23,
+    "A010203",
+    "scoring",
+)
+
+# What each tender buys: its committee's specialties (main, economic: level-3 codes of 发改法规〔2018〕
+# 316号) and the bidders that take part.
+TRADES = {
+    "municipal": ("A0802", "A0601"),  # 工程施工·市政工程 + 工程造价·土建工程
+    "building": ("A0801", "A0601"),  # 工程施工·建筑工程 + 工程造价·土建工程
+    "medical": ("B0148", "C0402"),  # 医疗设备 + 财务管理
+    "furniture": ("B0901", "C0402"),  # 其他货物（家具） + 财务管理
+    "security": ("B0140", "C0402"),  # 安全技术防范设备 + 财务管理
+    "it": ("C0705", "C0402"),  # 信息系统运维与评估 + 财务管理
+    "property": ("C0410", "C0402"),  # 物业管理 + 财务管理
+    "mining": ("C0104", "C0403"),  # 矿产勘查 + 资产评估
+}
+TRADE_OF = {
+    "南宁市五象大道东段道路改造工程施工": "municipal",
+    "柳州市第十二中学教学楼新建工程施工": "building",
+    "桂林市第二人民医院医用设备采购": "medical",
+    "南宁市交通运输局信息化平台建设项目": "it",
+    "柳州市中小学课桌椅采购项目": "furniture",
+    "南宁市邕江大桥维修加固工程施工": "municipal",
+    "桂林市第二人民医院物业管理服务": "property",
+    "南宁市青秀区雨污分流改造工程施工": "municipal",
+    "南宁市公交站台提升改造工程施工": "municipal",
+    "柳州市教育局校园安防系统采购": "security",
+    "南宁市东盟商务区市政道路工程施工": "municipal",
+    "桂林市第二人民医院信息系统运维服务": "it",
+    "广西某铁矿采矿权出让": "mining",
+    "柳州市职业教育园区二期工程施工": "building",
+    "南宁市老旧小区改造工程（2027年第一批）": "building",
+    "南宁市第三中学运动场改造工程施工": "building",
+}
+# Bidders by trade (indexes into demo.data.BIDDERS).
+TRADE_BIDDERS = {
+    "municipal": [0, 2, 4, 6, 1, 8],
+    "building": [1, 3, 8, 9, 5, 2],
+    "medical": [12, 13, 14],
+    "furniture": [17, 18, 22],
+    "security": [10, 11, 20],
+    "it": [10, 11, 20],
+    "property": [15, 16, 21],
+    "mining": [19],
+}
+
+
+def committee_specialties(title: str, experts: int) -> list[dict]:
+    """The committee's groups: two economic experts in a committee of six experts, one otherwise."""
+    main, economic = TRADES[TRADE_OF[title]]
+    n = 2 if experts >= 6 else 1
+    return [{"code": main, "count": experts - n}, {"code": economic, "count": n}]
+
+
+# What happens to each lot beyond the ordinary (demo.world.lifecycle.LotPlan), lot by lot.
+STORY = {
+    "南宁市五象大道东段道路改造工程施工": [
+        {"objection": True, "outlier": True, "doubt": True},
+        {"reject": True},
+    ],
+    "柳州市第十二中学教学楼新建工程施工": [{"dissent": True}],
+    "桂林市第二人民医院医用设备采购": [{"clarify": True}],
+    "南宁市邕江大桥维修加固工程施工": [{"decline": True, "stop": "publicity"}],
+    "桂林市第二人民医院物业管理服务": [{"stop": "signing", "doubt": True}],
+    "南宁市青秀区雨污分流改造工程施工": [{"stop": "qualification", "chair": "expert", "doubt": True}],
+}

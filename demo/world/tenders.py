@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 
-from archive.journal import journal_append
 from demo import data as D
 from demo.world.clock import simulated_now
-from demo.world.tender_table import TENDERS
+from demo.world.lifecycle import DAY, HOUR, MINUTE, LotPlan
+from demo.world.pdf import small_pdf
+from demo.world.tender_table import STORY, TENDERS, TRADE_BIDDERS, TRADE_OF, committee_specialties
 from trading import rules
-from trading.models import (
-    AnnouncementKind,
-    Tender,
-    TenderState,
-)
-from trading.services.announcements import announcement_create, announcement_publish
+from trading.models import Regime, Tender, TenderState
 from trading.services.tenders import (
     tender_close,
     tender_create,
@@ -28,27 +23,6 @@ from trading.services.tenders import (
     tender_publish,
     tender_set_state,
 )
-
-
-def _pdf(title: str, lines: list[str]) -> bytes:
-    """A small Chinese PDF (tender documents) with reportlab's built-in CID font."""
-    from reportlab.lib.pagesizes import A4
-    from reportlab.pdfbase import pdfmetrics
-    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
-    from reportlab.pdfgen import canvas
-
-    pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
-    buf = io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=1)
-    c.setTitle(title)
-    c.setFont("STSong-Light", 16)
-    c.drawString(60, 780, title)
-    c.setFont("STSong-Light", 11)
-    for i, line in enumerate(lines):
-        c.drawString(60, 750 - 18 * i, line)
-    c.showPage()
-    c.save()
-    return buf.getvalue()
 
 
 class TendersMixin:
@@ -69,7 +43,7 @@ class TendersMixin:
         )
         budget = Decimal(budget)
         lots = []
-        n_lots = 2 if budget > 20_000_000 else 1
+        n_lots = 2 if budget > 30_000_000 else 1
         for i in range(n_lots):
             lot_budget = (budget / n_lots).quantize(Decimal("0.01"))
             price_max = 30 if gp and category == "goods" else (10 if gp else 40) if method == "scoring" else 0
@@ -80,6 +54,12 @@ class TendersMixin:
                 {"code": "biz", "name": "商务及业绩", "group": "commercial", "max": 20},
                 {"code": "price", "name": "投标报价", "group": "price", "max": price_max},
             ]
+            formula = (
+                {"kind": "deviation", "base": "mean", "k": "0.03", "above": "2", "below": "1"}
+                if regime == "TB" and category == "works"
+                else {"kind": "gp_base_over_price"}
+            )
+            experts = 6 if budget >= 10_000_000 else 4
             lots.append(
                 {
                     "title": f"第{'一二三'[i]}标段" if n_lots > 1 else "全部",
@@ -91,11 +71,12 @@ class TendersMixin:
                     ),
                     "duration_days": rng.choice([90, 180, 270, 365]),
                     "evaluation_method": method,
-                    "evaluation": {"criteria": criteria, "price_formula": {"kind": "gp_base_over_price"}},
+                    "evaluation": {"criteria": criteria, "price_formula": formula},
                     "committee": {
-                        "size": 7 if budget >= 10_000_000 else 5,
-                        "experts": 6 if budget >= 10_000_000 else 4,
+                        "size": experts + 1,
+                        "experts": experts,
                         "tenderee_reps": 1,
+                        "specialties": committee_specialties(title, experts),
                     },
                 }
             )
@@ -140,6 +121,28 @@ class TendersMixin:
             f"<h3>五、联系方式</h3><p>招标代理机构：{tender.agency.name if tender.agency else '—'}</p>"
         )
 
+    def deadline_for(self, spec) -> dt.datetime | None:
+        """Tenders in evaluation or publicity are placed so that their current step happens now."""
+        _title, regime, *_rest = spec
+        state = spec[6]
+        local = timezone.localtime(self.now)
+        if state == "publicity":
+            return (local - 2 * DAY).replace(hour=9, minute=30, second=0, microsecond=0)
+        if state == "evaluation" and regime == Regime.TB:
+            # This morning's opening when the room has had time to get going, else yesterday's.
+            day = local if (local.hour, local.minute) >= (11, 30) else local - DAY
+            return day.replace(hour=9, minute=30, second=0, microsecond=0)
+        if state == "evaluation":
+            return (local - DAY).replace(hour=9, minute=30, second=0, microsecond=0)
+        return None
+
+    def published_before(self, published: dt.datetime, deadline: dt.datetime) -> dt.datetime:
+        """`published`, or earlier if the 20-day bid period (rolled past holidays) would end after
+        `deadline` (Spring Festival, National Day)."""
+        while rules.period_end(published, 20, working_days=False) > timezone.localdate(deadline):
+            published -= DAY
+        return published
+
     def build_tenders(self) -> None:
         centre = self.users["centre"]
         agency_users = {
@@ -150,22 +153,28 @@ class TendersMixin:
                 if k.startswith("agency")
             )
         }
-        bidders = [u for k, u in self.users.items() if k.startswith("bidder")]
         for spec in sorted(self.TENDERS, key=lambda s: -s[7]):
-            title, regime, _category, _te, ag, _budget, state, age, _code, _method = spec
+            title, _regime, _category, _te, ag, _budget, state, age, _code, _method = spec
             published = timezone.localtime(self.now - dt.timedelta(days=age)).replace(
                 hour=9, minute=0, second=0, microsecond=0
             )
             agency_user = agency_users[self.entities[D.AGENCIES[ag][0]].pk]
+            deadline = self.deadline_for(spec)
+            if deadline is not None:
+                published = self.published_before(published, deadline)
+            self.pool_agenda_run(published)
+            form = self.tender_form(spec, published)
+            if deadline is not None:
+                form["deadline"] = deadline.isoformat()
             with simulated_now(published - dt.timedelta(hours=2)), transaction.atomic():
-                tender = tender_create(actor=agency_user, data=self.tender_form(spec, published))
+                tender = tender_create(actor=agency_user, data=form)
             if state == "draft":
                 continue
             with simulated_now(published), transaction.atomic():
                 docs = [
                     (
                         "招标文件.pdf",
-                        _pdf(
+                        small_pdf(
                             title,
                             [
                                 "第一章 招标公告",
@@ -187,11 +196,10 @@ class TendersMixin:
                     tender=tender, actor=agency_user, body_html=self.announcement_body(tender), documents=docs
                 )
             tender.refresh_from_db()
-            # Bidders obtain the documents (evidence: IP, user agent, hardware fingerprint).
-            takers = self.rng.sample(bidders, 6)
+            # The trade's bidders obtain the documents (evidence: IP, user agent, hardware fingerprint).
+            pool = [self.bidder_users[i] for i in TRADE_BIDDERS[TRADE_OF[title]]]
+            takers = self.rng.sample(pool, len(pool))
             for j, user in enumerate(takers):
-                if user.entity.name == "北海蓝湾建设工程有限公司":
-                    continue
                 shared = user.entity.name in ("南宁市鑫泰市政工程有限公司", "柳州润和市政工程有限公司")
                 hw = {
                     "cpu_id": "BFEBFBFF000906EA" if shared else f"BFEBFBFF{self.rng.randrange(10**7, 10**8)}",
@@ -234,10 +242,12 @@ class TendersMixin:
                         reason="项目建设计划调整，招标人终止招标。",
                     )
                 continue
-            at_deadline = tender.deadline
-            with simulated_now(at_deadline), transaction.atomic():
-                tender_set_state(tender=tender, actor=centre, target=TenderState.OPENING, reason="开标时间到")
             if state == "failed":
+                at_deadline = tender.deadline
+                with simulated_now(at_deadline), transaction.atomic():
+                    tender_set_state(
+                        tender=tender, actor=centre, target=TenderState.OPENING, reason="开标时间到"
+                    )
                 with simulated_now(at_deadline + dt.timedelta(minutes=40)), transaction.atomic():
                     tender_close(
                         tender=tender,
@@ -246,57 +256,84 @@ class TendersMixin:
                         reason="解密成功的投标人不足3家，依法流标。",
                     )
                 continue
-            with simulated_now(at_deadline + dt.timedelta(hours=2)), transaction.atomic():
-                tender_set_state(
-                    tender=tender, actor=centre, target=TenderState.EVALUATION, reason="开标结束，进入评标"
+            self.run_lifecycle(tender=tender, spec=spec, takers=takers, agency_user=agency_user)
+            tender.refresh_from_db()
+            self.log(f"tender {tender.code} {title}: {tender.state}\n")
+            self.log_open_rooms(tender)
+
+    def log_open_rooms(self, tender: Tender) -> None:
+        from experts.models import EvaluationRoom, ReportSignature
+
+        for room in EvaluationRoom.objects.filter(lot__tender=tender, closed_at=None).select_related(
+            "chair__user"
+        ):
+            line = (
+                f"  evaluation room of lot {room.lot.number}: {room.phase}, chair {room.chair.user.username}"
+            )
+            if room.phase == EvaluationRoom.Phase.SIGNING:
+                signed = ReportSignature.objects.filter(report__room=room).values_list("member_id", flat=True)
+                waiting = room.members.exclude(pk__in=signed).select_related("user")
+                line += ", awaiting the signature of " + ", ".join(m.user.username for m in waiting)
+            self.log(line + "\n")
+
+    def run_lifecycle(self, *, tender: Tender, spec, takers, agency_user) -> None:
+        """Bids, draws, the opening, the rooms and (as far as the state) publicity and award."""
+        title, regime, *_rest = spec
+        state = spec[6]
+        lots = list(tender.lots.order_by("number"))
+        deadline = tender.deadline
+        local = timezone.localtime(deadline)
+        story = STORY.get(title, [])
+        plans: dict[int, LotPlan] = {}
+        for k, lot in enumerate(lots):
+            extra = story[k] if k < len(story) else {}
+            # Three bids a lot (the legal minimum to go on); four where the committee rejects one.
+            n_bids = min(len(takers), 4 if extra.get("reject") else 3)
+            names = [takers[(k + j) % len(takers)].username for j in range(n_bids)]
+            starts = deadline + HOUR + k * 5 * HOUR
+            plans[lot.pk] = LotPlan(bidders=names, window=(starts, starts + 4 * HOUR), **extra)
+        bids_from = (local - 4 * DAY).replace(hour=9, minute=0, second=0, microsecond=0)
+        for lot in lots:
+            self.lot_bids(lot=lot, plan=plans[lot.pk], start=bids_from)
+        draw_at = (local - DAY).replace(hour=10, minute=0, second=0, microsecond=0)
+        for k, lot in enumerate(lots):
+            plan = plans[lot.pk]
+            if plan.chair:
+                self.pool_unavailability(
+                    slot=D.POOL_EVENTS["unavailable"],
+                    starts_at=deadline - 12 * HOUR,
+                    ends_at=deadline + DAY,
+                    declared_at=deadline - 6 * DAY,
                 )
-            if state == "evaluation":
-                continue
-            ranked = [u.entity for u in takers if u.entity.name != "北海蓝湾建设工程有限公司"][:3]
-            if regime == "TB":
-                with simulated_now(at_deadline + dt.timedelta(days=2)), transaction.atomic():
-                    tender_set_state(
-                        tender=tender, actor=centre, target=TenderState.PUBLICITY, reason="评标报告已提交"
-                    )
-                    body = "".join(f"<p>第{i + 1}中标候选人：{e.name}</p>" for i, e in enumerate(ranked))
-                    ann = announcement_create(
-                        tender=tender,
-                        kind=AnnouncementKind.CANDIDATES,
-                        actor=agency_user,
-                        title=f"{title}中标候选人公示",
-                        body_html=body + "<p>公示期不少于3日，"
-                        "对评标结果有异议的，请在公示期内通过平台提出。</p>",
-                        open_until=at_deadline + dt.timedelta(days=5),
-                    )
-                    announcement_publish(announcement=ann, actor=agency_user)
-                if state == "publicity":
-                    continue
-            award_at = at_deadline + dt.timedelta(days=8)
-            with simulated_now(award_at), transaction.atomic():
-                tender_set_state(tender=tender, actor=centre, target=TenderState.AWARDED, reason="确定中标人")
-                lines = []
-                for lot in tender.lots.all():
-                    winner = ranked[(lot.number - 1) % len(ranked)]
-                    ratio = Decimal(self.rng.randrange(860, 985)) / 1000
-                    lot.awarded_to, lot.award_amount = winner, (lot.budget * ratio).quantize(Decimal("0.01"))
-                    lot.awarded_at, lot.status = award_at, lot.Status.AWARDED
-                    lot.save(update_fields=["awarded_to", "award_amount", "awarded_at", "status"])
-                    journal_append(
-                        stream=tender.stream,
-                        action="lot.awarded",
-                        actor=centre,
-                        obj=lot,
-                        payload={"winner": winner.pk, "amount": lot.award_amount, "demo": True},
-                    )
-                    lines.append(
-                        f"<p>{lot.title}：中标人 {winner.name}，中标价 {lot.award_amount:,.2f} 元。</p>"
-                    )
-                ann = announcement_create(
-                    tender=tender,
-                    kind=AnnouncementKind.RESULT,
-                    actor=agency_user,
-                    title=f"{title}{'中标' if regime == 'TB' else '成交'}结果公告",
-                    body_html="".join(lines),
-                )
-                announcement_publish(announcement=ann, actor=agency_user)
-            self.log(f"tender {tender.code} {title}: {state}\n")
+            self.lot_draw(lot=lot, plan=plan, at=draw_at + k * 15 * MINUTE)
+        self.tender_opening(tender=tender, plans=plans)
+        for lot in lots:
+            self.lot_room(lot=lot, plan=plans[lot.pk])
+        if state == "evaluation":
+            return
+        from experts.models import Report
+
+        finalized = max(Report.objects.get(room__lot=lot).finalized_at for lot in lots)
+        next_morning = (timezone.localtime(finalized) + DAY).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        if state == "awarded":
+            for k, lot in enumerate(lots):
+                self.rate_committee(lot=lot, at=next_morning + 2 * HOUR + k * MINUTE, actor=agency_user)
+        if regime == Regime.GP:
+            decisions = [(next_morning + HOUR + k * 10 * MINUTE, lot) for k, lot in enumerate(lots)]
+        else:
+            ends = {}
+            for k, lot in enumerate(lots):
+                ends[lot.pk] = self.lot_publicity(
+                    lot=lot, plan=plans[lot.pk], at=next_morning + k * 10 * MINUTE, agency_user=agency_user
+                ).ends_at
+            if state == "publicity":
+                return
+            decisions = sorted(((ends[lot.pk] + 2 * HOUR, lot) for lot in lots), key=lambda x: x[0])
+        for at, lot in decisions:
+            self.lot_award(lot=lot, at=at, agency_user=agency_user)
+        last = decisions[-1][0]
+        for k, (_at, lot) in enumerate(decisions):
+            if plans[lot.pk].contract:
+                self.lot_contract(lot=lot, at=last + (7 + 3 * k) * DAY, agency_user=agency_user)

@@ -2,20 +2,44 @@
 
 from __future__ import annotations
 
+import io
+
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from archive.blobs import blob_open
 from archive.journal import verify_all
 from demo.world import DEMO_PASSWORD
-from experts.models import Expert
+from experts import documents
+from experts.models import (
+    Assignment,
+    Award,
+    Draw,
+    EvaluationRoom,
+    Expert,
+    ExpertSpecialty,
+    ProfileChange,
+    Publicity,
+    PublicityObjection,
+    Rating,
+    Relationship,
+    Report,
+    ResultNotice,
+    Unavailability,
+)
+from experts.services.draw import committee_assignments, draw_verify
+from tests.factories import MarketEntityFactory
 from trading.models import (
     ActivityEvidence,
     BankAccount,
+    Lot,
     MarketEntity,
+    Regime,
     Role,
     Shareholder,
     Tender,
+    TenderState,
     User,
 )
 from trading.selectors import entity_is_blacklisted
@@ -24,11 +48,13 @@ from trading.services.accounts import user_authenticate
 pytestmark = pytest.mark.django_db
 
 
-def test_seed_demo_builds_a_market_every_role_can_use():
-    # when the demo world is seeded
-    call_command("seed_demo", verbosity=0)
+def pdf_bytes(blob) -> bytes:
+    with blob_open(blob) as fh:
+        return fh.read()
 
-    # then it is a market: 20+ entities with people, shareholders, devices and accounts
+
+def assert_market_every_role_can_use():
+    # a market: 20+ entities with people, shareholders, devices and accounts
     assert MarketEntity.objects.count() >= 20
     bidders = MarketEntity.objects.filter(is_bidder=True)
     assert bidders.count() >= 18
@@ -52,6 +78,103 @@ def test_seed_demo_builds_a_market_every_role_can_use():
     from django.conf import settings
 
     assert len(list(settings.DEMO_KEYS_DIR.glob("*.key.json"))) >= 20
+
+
+def assert_expert_pool():
+    # about sixty experts; expert, expert2 … expert12 log in with the demo password
+    assert 55 <= Expert.objects.count() <= 70
+    for name in ["expert"] + [f"expert{i}" for i in range(2, 13)]:
+        user = user_authenticate(username=name, password=DEMO_PASSWORD)
+        assert user.role == Role.EXPERT and user.expert is not None
+    # every lot's committee names specialties summing to its expert seats, and the pool can fill them
+    for lot in Lot.objects.exclude(tender__state=TenderState.DRAFT):
+        groups = lot.committee["specialties"]
+        assert sum(g["count"] for g in groups) == lot.committee["experts"], lot
+        for g in groups:
+            mains = ExpertSpecialty.objects.filter(is_main=True, specialty__code__startswith=g["code"])
+            assert mains.count() > g["count"], (lot, g)
+    # what the draw's conflict checks see, and what the centre has to review
+    assert Expert.objects.filter(employments__employer__is_bidder=True).distinct().count() >= 3
+    assert Relationship.objects.filter(kind=Relationship.Kind.KIN).count() >= 1
+    suspended = Expert.objects.get(status=Expert.Status.SUSPENDED)
+    assert suspended.suspended_from and suspended.suspended_until > suspended.suspended_from
+    assert Unavailability.objects.count() >= 1
+    assert ProfileChange.objects.filter(state=ProfileChange.State.PROPOSED).count() == 1
+    assert Rating.objects.filter(lot__status=Lot.Status.AWARDED).count() >= 10
+    # every draw seated a full committee, each group from a pool larger than it
+    for draw in Draw.objects.select_related("lot"):
+        assert sum(len(g["members"]) for g in draw.groups) == draw.lot.committee["experts"], draw
+        assert all(len(g["pool"]) > g["count"] for g in draw.groups), draw
+    reasons = {r for d in Draw.objects.all() for rs in d.excluded.values() for r in rs}
+    assert {"recent_employee", "kin", "unavailable"} <= reasons
+
+
+def assert_open_room_with_the_demo_expert():
+    # a TB tender in evaluation: its committee drawn and confirmed, `expert` seated in an open room
+    room = EvaluationRoom.objects.get(
+        lot__tender__regime=Regime.TB,
+        lot__tender__state=TenderState.EVALUATION,
+        members__user__username="expert",
+    )
+    assert room.closed_at is None and room.phase == EvaluationRoom.Phase.QUALIFICATION
+    assert room.draw.state == Draw.State.DRAWN
+    seated = committee_assignments(room.draw)
+    assert all(a.status == Assignment.Status.CONFIRMED for a in seated)
+    assert "expert" in [a.expert.user.username for a in seated]
+    # the sealed draw already re-runs for a regulator (the seed stays secret until the award)
+    assert all(check.ok for check in draw_verify(room.draw, use_sealed=True))
+
+
+def assert_reports_awards_and_revealed_draws():
+    # finalized reports, each with its PDF
+    finals = Report.objects.exclude(finalized_at=None)
+    assert finals.count() >= 5
+    for report in finals:
+        assert pdf_bytes(report.pdf).startswith(b"%PDF")
+        assert documents.verify(report.data, report.platform_signature)
+    # a report waiting for its last signature
+    assert Report.objects.filter(finalized_at=None, room__phase=EvaluationRoom.Phase.SIGNING).exists()
+    # a TB tender in publicity with its candidates announced
+    publicity = Publicity.objects.get(lot__tender__state=TenderState.PUBLICITY)
+    assert publicity.state == Publicity.State.OPEN and publicity.candidates
+    assert publicity.announcement.kind == "candidates"
+    # awards with signed notices (PDF), result notices to the other bidders, contracts recorded
+    awards = Award.objects.select_related("lot__tender")
+    assert {a.lot.tender.regime for a in awards} == {Regime.TB, Regime.GP}
+    for award in awards:
+        assert documents.verify(award.notice, award.notice_signature)
+        assert pdf_bytes(award.notice_pdf).startswith(b"%PDF")
+        assert ResultNotice.objects.filter(award=award).count() >= 2
+        assert award.lot.tender.state == TenderState.AWARDED
+    assert awards.exclude(contract_signed_on=None).exists()
+    # an objection to the candidates, raised and answered before the award
+    objection = PublicityObjection.objects.get()
+    assert objection.answered_at is not None and objection.upheld is False
+    assert Award.objects.filter(lot=objection.publicity.lot).exists()
+    # GP: the result announcement lists the experts of the committee
+    gp = awards.filter(lot__tender__regime=Regime.GP).first()
+    names = [m["name"] for m in gp.report.data["members"] if m["kind"] == "expert"]
+    assert names and all(name in gp.announcement.body_text for name in names)
+    # every awarded lot's draw is revealed, re-runs to the same committee, and verify_draw says so
+    revealed = Draw.objects.filter(state=Draw.State.REVEALED)
+    assert revealed.count() == awards.count()
+    for draw in revealed:
+        assert all(check.ok for check in draw_verify(draw))
+    out = io.StringIO()
+    call_command("verify_draw", str(revealed.first().pk), stdout=out)
+    assert "MATCHES" in out.getvalue()
+
+
+def test_seed_demo_builds_a_market_every_role_can_use():
+    # when the demo world is seeded
+    call_command("seed_demo", verbosity=0)
+
+    # then it is a market every role can use
+    assert_market_every_role_can_use()
+    # with an expert pool, and tenders through the draw, the evaluation room and the award
+    assert_expert_pool()
+    assert_open_room_with_the_demo_expert()
+    assert_reports_awards_and_revealed_draws()
     # and the journal of everything that happened verifies
     assert verify_all() == []
     # and the OCDS export of every public tender (and every daily bulk file) validates against 1.1.5
@@ -59,7 +182,7 @@ def test_seed_demo_builds_a_market_every_role_can_use():
 
 
 def test_seed_demo_refuses_a_database_with_data_unless_if_empty():
-    call_command("seed_demo", verbosity=0)
+    MarketEntityFactory()  # any data at all
     before = MarketEntity.objects.count()
     with pytest.raises(CommandError, match="not_empty"):
         call_command("seed_demo", verbosity=0)
