@@ -9,6 +9,7 @@ from django.db.models import QuerySet
 
 from experts.access import roster_names_visible
 from experts.models import Assignment, Draw
+from experts.services.conflicts import REASON_LABELS
 from trading.models import Lot, TenderState, User
 
 
@@ -56,7 +57,9 @@ def draw_view(*, draw: Draw, user: User) -> dict:
             }
             for g in draw.groups
         ],
-        "excluded_by_reason": sorted(reasons.items()),
+        "excluded_by_reason": [
+            (code, REASON_LABELS.get(code, code), n) for code, n in sorted(reasons.items())
+        ],
         "excluded_detail": sorted((draw.excluded or {}).items()) if show else [],
     }
 

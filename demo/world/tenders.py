@@ -291,7 +291,10 @@ class TendersMixin:
             n_bids = min(len(takers), 4 if extra.get("reject") else 3)
             names = [takers[(k + j) % len(takers)].username for j in range(n_bids)]
             starts = deadline + HOUR + k * 5 * HOUR
-            plans[lot.pk] = LotPlan(bidders=names, window=(starts, starts + 4 * HOUR), **extra)
+            ends = starts + 4 * HOUR
+            if state == "evaluation":  # the open room's scheduled end lies ahead of the demo's now
+                ends = max(ends, self.now + DAY)
+            plans[lot.pk] = LotPlan(bidders=names, window=(starts, ends), **extra)
         bids_from = (local - 4 * DAY).replace(hour=9, minute=0, second=0, microsecond=0)
         for lot in lots:
             self.lot_bids(lot=lot, plan=plans[lot.pk], start=bids_from)

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from django.db import connection
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from bidding.models import Bid
 from experts import rules
@@ -65,6 +66,21 @@ REASONS = (
     TENDEREE_FREQUENCY,
     SAME_EMPLOYER,
 )
+
+REASON_LABELS = {
+    EMPLOYEE: _("works for a bidder, the tenderee or the agency"),
+    RECENT_EMPLOYEE: _("worked for a party within three years"),
+    DIRECTOR: _("officer of a party"),
+    SHAREHOLDER: _("shareholder of a party"),
+    KIN: _("relative of a party's officer or shareholder"),
+    DECLARED: _("declared conflict with a party"),
+    AGENCY_STAFF: _("staff of the tender's agency"),
+    SANCTIONED: _("barred by a credit record"),
+    UNAVAILABLE: _("unavailable at the evaluation time"),
+    BUSY: _("in another evaluation at that time"),
+    TENDEREE_FREQUENCY: _("drawn for this tenderee too often"),
+    SAME_EMPLOYER: _("employer limit reached"),
+}
 
 _OFFICERS = (PositionRole.LEGAL_REP, PositionRole.DIRECTOR, PositionRole.SUPERVISOR, PositionRole.MANAGER)
 
