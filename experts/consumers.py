@@ -34,6 +34,8 @@ ACTIONS = {
     "decide_justification",
     "build_report",
     "sign_report",
+    "time_insufficient",
+    "correct_score",
 }
 
 
@@ -56,6 +58,13 @@ def _flag(content: dict, key: str) -> bool:
     value = content.get(key)
     if not isinstance(value, bool):
         raise ValidationFailed(_("A yes/no field is malformed."), code="message_malformed", field=key)
+    return value
+
+
+def _score(content: dict):
+    value = content.get("value")
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValidationFailed(_("A score is a number with at most two decimals."), code="score_invalid")
     return value
 
 
@@ -103,9 +112,7 @@ def room_act(viewer: selectors.Viewer, kind: str, content: dict) -> None:
             reason=_text(content, "reason"),
         )
     elif kind == "score":
-        value = content.get("value")
-        if not isinstance(value, str | int):
-            raise ValidationFailed(_("A score is a number with at most two decimals."), code="score_invalid")
+        value = _score(content)
         services.score_submit(
             member=member,
             actor=user,
@@ -133,6 +140,19 @@ def room_act(viewer: selectors.Viewer, kind: str, content: dict) -> None:
     elif kind == "sign_report":
         services.report_sign(
             member=member, actor=user, agrees=_flag(content, "agrees"), dissent=_text(content, "dissent")
+        )
+    elif kind == "time_insufficient":
+        services.time_insufficient_set(member=member, actor=user, value=_flag(content, "value"))
+    elif kind == "correct_score":
+        value = _score(content)
+        services.score_correct(
+            member=member,
+            actor=user,
+            bid=_bid(room, content),
+            criterion=_text(content, "criterion", 40),
+            value=value,
+            case=_text(content, "case", 40),
+            reason=_text(content, "reason"),
         )
 
 

@@ -192,6 +192,16 @@ def _group_label(value: str) -> str:
     }.get(value, value or "")
 
 
+def _correction_label(value: str) -> str:
+    """The four cases of 87号令64 in which a score may change after the summary."""
+    return {
+        "sum_error": _("The scores were added up wrongly"),
+        "out_of_range": _("A score is outside the range of the scoring rules"),
+        "objective_inconsistent": _("Members scored an objective criterion differently"),
+        "extreme": _("The committee found the score extremely high or low"),
+    }.get(value, value or "")
+
+
 def _yes_no(value: Any) -> str:
     return "—" if value is None else (_("Yes") if value else _("No"))
 
@@ -367,6 +377,20 @@ def report_pdf(data: dict, *, signature: str, language: str | None = None) -> by
             ),
             (_("Data digest (SHA-256)"), pdf.digest),
         ]
+        supersedes = data.get("supersedes") or {}
+        if supersedes:
+            cover.append((_("Report revision"), data.get("revision", "")))
+            cover.append(
+                (
+                    _("Supersedes"),
+                    _("revision %(n)s (%(sha)s): %(reason)s")
+                    % {
+                        "n": supersedes.get("revision", ""),
+                        "sha": str(supersedes.get("data_sha256", ""))[:16],
+                        "reason": supersedes.get("reason", ""),
+                    },
+                )
+            )
         story += [pdf.pairs(cover, [60 * mm, 150 * mm]), PageBreak()]
 
         # the committee
@@ -455,6 +479,17 @@ def report_pdf(data: dict, *, signature: str, language: str | None = None) -> by
                         )
                 widths = [55 * mm, 45 * mm] + [seat_w] * len(block) + [20 * mm]
                 story += [pdf.table(header, rows, widths), Spacer(1, 3 * mm)]
+            corrections = data.get("corrections") or []
+            if corrections:
+                crit = {c.get("code"): c.get("name", "") for c in criteria}
+                story.append(p(_("Scores corrected after the summary (87号令第六十四条)"), pdf.h2))
+                rows = [[x.get("seat", ""), x.get("bidder") or names.get(x.get("bid"), ""),
+                         crit.get(x.get("criterion"), x.get("criterion", "")), x.get("from", ""), x.get("to", ""),
+                         _correction_label(x.get("case", "")), x.get("reason", "")] for x in corrections]  # fmt: skip
+                header = [_("Seat"), _("Bidder"), _("Criterion"), _("At the summary"), _("Corrected"),
+                          _("Case"), _("Reason")]  # fmt: skip
+                widths = [15 * mm, 50 * mm, 40 * mm, 22 * mm, 22 * mm, 55 * mm, 60 * mm]
+                story.append(pdf.table(header, rows, widths))
 
         # results
         story.append(
@@ -562,6 +597,8 @@ def report_pdf(data: dict, *, signature: str, language: str | None = None) -> by
                 rows.append([m.get("seat"), m.get("name", ""), _("Not signed"), "", ""])
                 continue
             opinion = _("Agrees") if s.get("agrees") else _("Dissents")
+            if s.get("deemed"):
+                opinion = _("Deemed to agree (did not sign in time)")
             rows.append(
                 [
                     m.get("seat"),

@@ -49,6 +49,8 @@ DEFAULTS: dict[str, Any] = {
     "abnormal_low_ratio": "0.80",  # price / mean of the other prices
     "clarification_hours": 24,
     "justification_hours": 24,
+    "extension_hours": 2,  # added when more than a third find the time insufficient (条例48) [G]
+    "signing_hours": 2,  # after that, a member who has not signed is deemed to agree (条例53) [G]
     # -- publicity and award (A7–A9): statutory limits, a setting may only make them stricter -----------
     "publicity_days": PUBLICITY_MIN_DAYS,  # at least 3 days (条例54) [V]
     "objection_reply_days": OBJECTION_REPLY_DAYS,  # within 3 days (条例54) [V]

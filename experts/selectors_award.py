@@ -129,25 +129,30 @@ def award_deadlines(
     *, user: User, now: dt.datetime | None = None, within_days: int = DEADLINE_WINDOW_DAYS
 ) -> list[dict]:
     """Lots whose contract (30 days) or supervisor report (15 days, 法47) is due within `within_days`
-    or already late, for the workbench: the most urgent first. Signed contracts drop out; the report
-    is listed until its day has passed by `within_days` (nothing records its filing yet)."""
+    or already late, for the workbench: the most urgent first. Signed contracts and filed reports drop
+    out; an unfiled report stays listed, late, until it is filed."""
     today = timezone.localdate(now or timezone.now())
     horizon = today + dt.timedelta(days=within_days)
     rows = []
-    awards = visible_awards(user).filter(
-        Q(contract_due_on__lte=horizon, contract_signed_on__isnull=True)
-        | Q(report_due_on__lte=horizon, report_due_on__gte=today - dt.timedelta(days=within_days))
+    awards = (
+        visible_awards(user)
+        .filter(
+            Q(contract_due_on__lte=horizon, contract_signed_on__isnull=True)
+            | Q(report_due_on__lte=horizon, report_filed_on__isnull=True)
+        )
+        .select_related("lot__publicity")
     )
     for award in awards:
         if award.contract_signed_on is None and award.contract_due_on <= horizon:
             rows.append(_deadline_row(award, "contract", award.contract_due_on, today))
-        if today - dt.timedelta(days=within_days) <= award.report_due_on <= horizon:
+        if award.report_filed_on is None and award.report_due_on <= horizon:
             rows.append(_deadline_row(award, "report", award.report_due_on, today))
     rows.sort(key=lambda r: (r["due_on"], r["award"].pk, r["kind"]))
     return rows
 
 
 def _deadline_row(award: Award, kind: str, due_on: dt.date, today: dt.date) -> dict:
+    publicity = publicity_of_award(award)
     return {
         "award": award,
         "lot": award.lot,
@@ -157,4 +162,23 @@ def _deadline_row(award: Award, kind: str, due_on: dt.date, today: dt.date) -> d
         "due_on": due_on,
         "days_left": (due_on - today).days,
         "overdue": due_on < today,
+        "deemed": award.deemed,
+        "pass_over_ground": award.pass_over_ground,
+        "pass_over_label": pass_over_label(award.pass_over_ground),
+        "publicity_late": bool(publicity and publicity.late),
+        "report_filed_on": award.report_filed_on,
     }
+
+
+def publicity_of_award(award: Award) -> Publicity | None:
+    try:
+        return award.lot.publicity
+    except Publicity.DoesNotExist:  # GP: none
+        return None
+
+
+def pass_over_label(ground: str) -> str:
+    """The readable 条例55 ground of a pass-over ("" when none)."""
+    from experts.services.award.common import PASS_OVER_GROUNDS
+
+    return str(PASS_OVER_GROUNDS.get(ground, ground)) if ground else ""

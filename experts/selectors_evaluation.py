@@ -16,7 +16,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from core.errors import AccessDenied, NotFound
-from experts.models import Clarification, EvaluationRoom, LowPriceJustification, Member, Outlier, Report
+from experts.models import (
+    Clarification,
+    EvaluationRoom,
+    LowPriceJustification,
+    Member,
+    Outlier,
+    Report,
+    ReportRevision,
+)
 from experts.services.evaluation.bids import READING_PHASES
 from experts.services.evaluation.common import (
     REVIEW_STAGES,
@@ -30,6 +38,7 @@ from experts.services.evaluation.common import (
 from experts.services.evaluation.declaration import declaration_text
 from experts.services.evaluation.outcome import Snapshot, evaluated_price
 from experts.services.evaluation.report import report_data
+from experts.services.evaluation.timing import FLAG_PHASES, room_end
 from trading.access import require_login
 from trading.models import Lot, Role, TenderState
 
@@ -160,7 +169,12 @@ def _mine(snap: Snapshot, member: Member) -> dict:
         if mid == member.pk
     }
     scores = {
-        f"{bid}|{criterion}": {"value": str(s.value), "comment": s.comment}
+        f"{bid}|{criterion}": {
+            "value": str(s.value),
+            "comment": s.comment,
+            "corrected_from": str(s.corrected_from) if s.corrected_from is not None else None,
+            "correction_case": s.correction_case,
+        }
         for (mid, bid, criterion), s in snap.scores.items()
         if mid == member.pk
     }
@@ -223,6 +237,7 @@ def _justifications(snap: Snapshot) -> list[dict]:
             "text": j.text,
             "answered_at": _iso(j.answered_at),
             "accepted": j.accepted,
+            "decided_at": _iso(j.decided_at),
         }
         for j in LowPriceJustification.objects.filter(room=snap.room)
         .select_related("bid__entity")
@@ -231,23 +246,65 @@ def _justifications(snap: Snapshot) -> list[dict]:
 
 
 def _report(room: EvaluationRoom, viewer: Viewer) -> dict | None:
+    """The report being signed or final; None before it is built and while it is to be built again
+    (discarded by a correction, or emptied by a re-evaluation)."""
     report = Report.objects.filter(room=room).first()
-    if report is None:
+    if report is None or not report.data:
         return None
     signed = {s.member_id: s for s in report.signatures.all()}
     seats = {m.pk: m.seat for m in room.members.all()}
     out = {
+        "revision": report.revision,
         "data_sha256": report.data_sha256,
+        "body_sha256": report.body_sha256,
         "created_at": _iso(report.created_at),
         "finalized_at": _iso(report.finalized_at),
+        "signing_due_at": _iso(room.signing_due_at) if report.finalized_at is None else None,
         "pdf_url": reverse("experts:evaluation-report-pdf", args=[room.lot_id]) if report.pdf_id else None,
         "signed": sorted(seats[mid] for mid in signed),
+        "deemed": sorted(seats[mid] for mid, s in signed.items() if s.deemed),
         "signed_by_me": viewer.member is not None and viewer.member.pk in signed,
         "data": None,
     }
     if viewer.role in (MEMBER, REGULATOR):
         out["data"] = report.data
     return out
+
+
+def _revisions(room: EvaluationRoom) -> list[dict]:
+    """Reports superseded by a re-evaluation: revision, digest, when and why, the PDF."""
+    return [
+        {
+            "revision": r.revision,
+            "data_sha256": r.data_sha256,
+            "finalized_at": _iso(r.finalized_at),
+            "superseded_at": _iso(r.superseded_at),
+            "reason": r.reason,
+            "pdf_url": reverse("experts:evaluation-revision-pdf", args=[room.lot_id, r.revision])
+            if r.pdf_id
+            else None,
+        }
+        for r in ReportRevision.objects.filter(room=room).order_by("revision")
+    ]
+
+
+def _time(room: EvaluationRoom, snap: Snapshot, member: Member | None) -> dict:
+    """The scheduled end, any extension, and how many members find the time insufficient (条例48)."""
+    flagged = sum(1 for m in snap.active if m.time_insufficient)
+    active = len(snap.active)
+    end = room_end(room)
+    return {
+        "ends_at": _iso(room.ends_at),
+        "extended_until": _iso(room.extended_until),
+        "end": _iso(end),
+        "over": end is not None and timezone.now() > end,
+        "flagged": flagged,
+        "active": active,
+        # the smallest number of members that is more than a third
+        "needed": active // 3 + 1,
+        "mine": bool(member and member.time_insufficient),
+        "may_flag": bool(member and member.declared_at and room.phase in FLAG_PHASES),
+    }
 
 
 def progress(room: EvaluationRoom) -> dict | None:
@@ -288,7 +345,10 @@ def room_state(*, viewer: Viewer) -> dict:
             "phase_changed_at": _iso(room.phase_changed_at),
             "closed_at": _iso(room.closed_at),
             "chair": room.chair.seat if room.chair else None,
+            "signing_due_at": _iso(room.signing_due_at),
         },
+        "time": _time(room, snap, member),
+        "revisions": _revisions(room),
         "me": {
             "role": role,
             "seat": member.seat if member else None,

@@ -74,6 +74,11 @@ def _lot_context(lot, access: str) -> dict:
         and publicity.state == Publicity.State.OPEN
         and now < publicity.ends_at,
         "can_record_contract": manage and award is not None and award.contract_signed_on is None,
+        "pass_over_label": sel.pass_over_label(award.pass_over_ground) if award else "",
+        "report_filed_late": award is not None
+        and award.report_filed_on is not None
+        and award.report_filed_on > award.report_due_on,
+        "gp_decision_due": svc.gp_decision_due(report) if final and not tb and award is None else None,
     }
 
 
@@ -105,6 +110,15 @@ def _committee(lot, user) -> list[dict]:
 def _lot_page(request, lot, access: str, *, error=None, status: int = 200):
     context = _lot_context(lot, access)
     context["error"] = error
+    award = context["award"]
+    # 法47: the tenderee's duty, filed by its own or its agency's staff (not centre staff)
+    context["can_file_report"] = (
+        context["manage"]
+        and award is not None
+        and award.report_filed_on is None
+        and request.user.role == Role.AGENCY
+        and request.user.entity_id in (lot.tender.agency_id, lot.tender.tenderee_id)
+    )
     context["committee"] = _committee(lot, request.user) if access == sel.MANAGE else []
     return render(request, "experts/award/lot.html", context, status=status)
 
@@ -194,6 +208,20 @@ def contract_record_view(request, lot_id: int):
         )
 
     return _act(request, lot_id, record, _("The contract is recorded."))
+
+
+@require_POST
+@signed_in
+def supervisor_report_view(request, lot_id: int):
+    def record(lot):
+        award = sel.award_for_lot(lot)
+        if award is None:
+            raise NotFound(_("This lot has not been awarded."), code="award_not_found")
+        svc.supervisor_report_record(
+            award=award, actor=request.user, filed_on=request.POST.get("filed_on", "")
+        )
+
+    return _act(request, lot_id, record, _("The report to the supervisor is recorded."))
 
 
 # --- the bidder's side ------------------------------------------------------------------------------------
@@ -363,6 +391,7 @@ urlpatterns = [
     ),
     path("award/lots/<int:lot_id>/decide", award_decide_view, name="award-decide"),
     path("award/lots/<int:lot_id>/contract", contract_record_view, name="award-contract"),
+    path("award/lots/<int:lot_id>/supervisor-report", supervisor_report_view, name="award-supervisor-report"),
     path("award/lots/<int:lot_id>/objection/", objection_page, name="award-objection"),
     path("award/lots/<int:lot_id>/notice/", notice_page, name="award-notice-page"),
     path("award/notices/<int:award_id>/award.pdf", award_notice_pdf, name="award-notice-pdf"),

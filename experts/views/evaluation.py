@@ -1,6 +1,6 @@
 """Pages of the evaluation room: the room itself (the websocket does the rest), its state as JSON,
-the centre's page that opens it, reading a bid document, the report (JSON and PDF), and the
-bidder's pages answering a clarification or justifying a low price.
+the centre's page that opens it, reading a bid document, the report (JSON and PDF, and the PDFs
+of reports superseded by a re-evaluation), and the bidder's pages answering a clarification or justifying a low price.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from archive.blobs import blob_open
 from bidding.models import OpeningSession
-from core.errors import DomainError, NotFound
+from core.errors import AccessDenied, DomainError, NotFound
 from experts import selectors_evaluation as selectors
-from experts.models import Draw, EvaluationRoom, Member, Report
+from experts.models import Draw, EvaluationRoom, Member, Report, ReportRevision
 from experts.services import evaluation as services
 from trading import pki
-from trading.access import require_role
+from trading.access import manages_tender, require_role
 from trading.models import Role, User
 from trading.views.accounts import signed_in
 
@@ -37,6 +37,7 @@ def _labels() -> dict:
             "detailed": str(_("Detailed scoring")),
             "low_price": str(_("Abnormally low price")),
         },
+        "correction": {code: str(label) for code, label in services.CORRECTION_CASES.items()},
     }
 
 
@@ -128,9 +129,22 @@ def bid_document(request, lot_id: int, bid_id):
 
 
 def _report(request, lot_id: int) -> Report:
+    """The room's report for its members, centre staff and regulators; once finalized also for the
+    tender's managers (the agency and the tenderee's staff), to whom the committee submits it."""
     lot = selectors.room_lot(lot_id)
-    viewer = selectors.room_access(user=request.user, lot=lot)
-    report = Report.objects.filter(room=viewer.room).first()
+    try:
+        room = selectors.room_access(user=request.user, lot=lot).room
+    except AccessDenied:
+        if not manages_tender(request.user, lot.tender):
+            raise
+        room = selectors.room_of(lot)
+        report = Report.objects.filter(room=room, finalized_at__isnull=False).first()
+        if report is None:
+            raise NotFound(
+                _("The report is printed when every member has signed."), code="report_not_final"
+            ) from None
+        return report
+    report = Report.objects.filter(room=room).first()
     if report is None:
         raise NotFound(_("There is no report yet."), code="report_not_found")
     return report
@@ -164,6 +178,23 @@ def report_pdf(request, lot_id: int):
         content_type="application/pdf",
         as_attachment=True,
         filename=f"evaluation-report-{lot_id}.pdf",
+    )
+
+
+@signed_in
+@require_safe
+def revision_pdf(request, lot_id: int, revision: int):
+    """The signed PDF of a report superseded by a re-evaluation."""
+    lot = selectors.room_lot(lot_id)
+    viewer = selectors.room_access(user=request.user, lot=lot)
+    found = ReportRevision.objects.filter(room=viewer.room, revision=revision).select_related("pdf").first()
+    if found is None or found.pdf is None:
+        raise NotFound(_("No such report revision."), code="revision_not_found")
+    return FileResponse(
+        blob_open(found.pdf),
+        content_type="application/pdf",
+        as_attachment=True,
+        filename=f"evaluation-report-{lot_id}-r{revision}.pdf",
     )
 
 
@@ -229,6 +260,11 @@ urlpatterns = [
     ),
     path("evaluation/lots/<int:lot_id>/report", report_json, name="evaluation-report"),
     path("evaluation/lots/<int:lot_id>/report.pdf", report_pdf, name="evaluation-report-pdf"),
+    path(
+        "evaluation/lots/<int:lot_id>/report-r<int:revision>.pdf",
+        revision_pdf,
+        name="evaluation-revision-pdf",
+    ),
     path("evaluation/answers/", bidder_requests, name="evaluation-answers"),
     path("evaluation/clarifications/<int:pk>/", clarification_page, name="evaluation-clarification"),
     path("evaluation/justifications/<int:pk>/", justification_page, name="evaluation-justification"),

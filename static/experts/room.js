@@ -70,6 +70,7 @@
   function receive(m) {
     if (m.type === "state") {
       if (!state || m.room.version >= state.room.version) { state = m; render(); }
+      if (m.event && msg("event-" + m.event)) { notice(msg("event-" + m.event), false); }
     } else if (m.type === "error") {
       var detail = m.error.params && m.error.params.count ? " (" + m.error.params.count + " " + msg("missing") + ")" : "";
       notice(msg("failed") + ": " + (m.error.message || m.error.code) + detail, true);
@@ -98,6 +99,7 @@
       li.classList.toggle("current", li.dataset.phase === room.phase);
       li.classList.toggle("done", past);
     });
+    renderTime();
     renderDeclaration();
     renderSeats();
     renderProgress();
@@ -109,10 +111,32 @@
     renderClarifications();
     renderChair();
     renderSummary();
+    renderCorrect();
+    renderCorrections();
     renderReport();
+    renderRevisions();
   }
 
   function member() { return state.me.seat !== null && state.me.seat !== undefined; }
+
+  // The scheduled end, an extension, and the members' "the time is insufficient" (条例48).
+  function renderTime() {
+    var t = state.time;
+    var end = $("room-end");
+    var text = t.end ? when(t.end) : "—";
+    if (t.extended_until) {
+      text = msg("extended") + " " + when(t.extended_until) + (t.ends_at ? " · " + msg("scheduled") + " " + when(t.ends_at) : "");
+    }
+    if (t.over && ["closed", "signing"].indexOf(state.room.phase) < 0) { text += " · " + msg("time-over"); }
+    end.textContent = text;
+    end.dataset.extended = t.extended_until ? "true" : "false";
+    show("room-time", t.may_flag || t.flagged > 0);
+    $("room-time-count").textContent = t.flagged + "/" + t.active + " " + msg("time-count") + " " + t.needed;
+    var button = $("room-time-flag");
+    button.hidden = !t.may_flag;
+    button.textContent = t.mine ? msg("time-unflag") : msg("time-flag");
+    button.setAttribute("aria-pressed", t.mine ? "true" : "false");
+  }
 
   function renderDeclaration() {
     var needed = member() && !state.me.declared && !!state.me.declaration;
@@ -275,7 +299,7 @@
     if (!panel) { return; }
     var phase = state.room.phase;
     var criteria = state.criteria.scored;
-    var open = (phase === "detailed" || phase === "summary") && state.me.declared && criteria.length > 0;
+    var open = ["detailed", "summary", "signing"].indexOf(phase) >= 0 && state.me.declared && criteria.length > 0;
     panel.hidden = !open;
     if (!open) { return; }
     var bids = stageBids("detailed");
@@ -300,7 +324,7 @@
             if (input.value === "") { return; }
             send({ type: "score", bid: b.bid, criterion: c.code, value: input.value });
           });
-          td.append(input, el("span", "", { "class": "outlier-flag" }));
+          td.append(input, el("span", "", { "class": "outlier-flag" }), el("span", "", { "class": "corrected-flag" }));
           tr.append(td);
         });
         body.append(tr);
@@ -311,6 +335,12 @@
       var input = td.querySelector("input");
       if (document.activeElement !== input && given) { input.value = given.value; }
       td.classList.toggle("given", !!given);
+      // From the summary on a given score changes only by a correction (87号令64).
+      input.disabled = phase === "signing" || (phase === "summary" && !!given);
+      var corrected = given && given.corrected_from !== null && given.corrected_from !== undefined;
+      td.classList.toggle("corrected", !!corrected);
+      td.querySelector(".corrected-flag").textContent = corrected
+        ? " " + msg("corrected-from") + " " + given.corrected_from + " (" + (labels.correction[given.correction_case] || given.correction_case) + ")" : "";
       var flagged = state.outliers.filter(function (o) { return o.me && o.bid === td.dataset.bid && o.criterion === td.dataset.criterion; })[0];
       td.classList.toggle("outlier", !!flagged);
       td.querySelector(".outlier-flag").textContent = flagged ? " ⚠ " + msg("median") + " " + flagged.median : "";
@@ -338,7 +368,7 @@
       li.append(el("strong", bidName(j.bid)), el("span", " · " + j.ratio + " · " + msg("due") + " " + when(j.due_at), { "class": "muted" }));
       li.append(el("p", j.text || (j.overdue ? msg("overdue") : msg("awaiting"))));
       if (j.accepted !== null) {
-        li.append(el("p", j.accepted ? msg("accepted") : msg("rejected"), { "class": "muted" }));
+        li.append(el("p", (j.accepted ? msg("accepted") : msg("rejected")) + (j.decided_at ? " · " + msg("decided") + " " + when(j.decided_at) : ""), { "class": "muted" }));
       }
       if (isChair() && state.room.phase === "detailed" && (j.text || j.overdue)) {
         if (j.text) {
@@ -399,12 +429,78 @@
     });
   }
 
+  // A member corrects one of their own scores after the summary, naming the case of 87号令64.
+  function renderCorrect() {
+    var panel = $("room-correct-panel");
+    if (!panel) { return; }
+    var criteria = state.criteria.scored;
+    var open = member() && state.me.declared && ["summary", "signing"].indexOf(state.room.phase) >= 0 &&
+      criteria.length > 0 && Object.keys(state.mine.scores).length > 0;
+    panel.hidden = !open;
+    if (!open) { return; }
+    var bids = stageBids("detailed");
+    var bidSelect = $("room-correct-bid");
+    var signature = JSON.stringify(bids.map(function (b) { return b.bid; }));
+    if (bidSelect.dataset.signature !== signature) {
+      bidSelect.dataset.signature = signature;
+      bidSelect.replaceChildren();
+      bids.forEach(function (b) { bidSelect.append(el("option", b.order + ". " + b.bidder, { value: b.bid })); });
+      var criterionSelect = $("room-correct-criterion");
+      criterionSelect.replaceChildren();
+      criteria.forEach(function (c) { criterionSelect.append(el("option", c.name + " (0–" + c.max + ")", { value: c.code, "data-max": c.max })); });
+      fillCorrection();
+    }
+  }
+
+  function fillCorrection() {
+    var given = state.mine.scores[$("room-correct-bid").value + "|" + $("room-correct-criterion").value];
+    var option = $("room-correct-criterion").selectedOptions[0];
+    var value = $("room-correct-value");
+    value.value = given ? given.value : "";
+    if (option) { value.max = option.dataset.max; }
+  }
+
+  function renderCorrections() {
+    var data = state.summary || (state.report && state.report.data);
+    var corrections = (data && data.corrections) || [];
+    show("room-corrections-box", corrections.length > 0);
+    var list = $("room-corrections");
+    list.replaceChildren();
+    corrections.forEach(function (c) {
+      var seat = state.seats.filter(function (s) { return s.seat === c.seat; })[0];
+      list.append(el("li", (seat ? (seat.name || seat.label) : c.seat) + " · " + (c.bidder || bidName(c.bid)) + " · " +
+        criterionName(c.criterion) + ": " + c.from + " → " + c.to + " (" + (labels.correction[c.case] || c.case) + ")" +
+        (c.reason ? " — " + c.reason : ""), { "data-seat": c.seat, "data-bid": c.bid, "data-criterion": c.criterion }));
+    });
+  }
+
+  function renderRevisions() {
+    var revisions = state.revisions || [];
+    show("room-revisions-panel", revisions.length > 0);
+    var list = $("room-revisions");
+    list.replaceChildren();
+    revisions.forEach(function (r) {
+      var li = el("li", null, { "data-revision": r.revision });
+      li.append(el("strong", msg("revision") + " " + r.revision), el("span", " · " + msg("superseded") + " " + when(r.superseded_at), { "class": "muted" }));
+      li.append(el("p", r.reason), el("p", r.data_sha256, { "class": "hash", translate: "no" }));
+      if (r.pdf_url) { li.append(el("a", msg("download") + " PDF", { href: r.pdf_url, "class": "file-link" })); }
+      list.append(li);
+    });
+  }
+
   function renderReport() {
     var report = state.report;
     show("room-report-panel", !!report);
     if (!report) { return; }
+    $("room-report-revision").textContent = report.revision;
     $("room-report-sha").textContent = report.data_sha256;
-    $("room-report-signed").textContent = report.signed.join(", ") || "—";
+    $("room-report-signed").textContent = report.signed.map(function (seat) {
+      return report.deemed.indexOf(seat) >= 0 ? seat + " (" + msg("deemed") + ")" : String(seat);
+    }).join(", ") || "—";
+    $("room-report-panel").dataset.revision = report.revision;
+    show("room-report-due-line", !!report.signing_due_at);
+    $("room-report-due").textContent = when(report.signing_due_at);
+    if (report.signing_due_at) { $("room-report-due").setAttribute("datetime", report.signing_due_at); }
     $("room-report-panel").dataset.final = report.finalized_at ? "true" : "false";
     show("room-sign", member() && state.room.phase === "signing" && !report.signed_by_me);
     var pdf = $("room-report-pdf");
@@ -437,6 +533,22 @@
     if (complete) {
       complete.addEventListener("click", function () { send({ type: "complete_stage" }); });
       $("room-build-report").addEventListener("click", function () { send({ type: "build_report" }); });
+    }
+    $("room-time-flag").addEventListener("click", function () {
+      send({ type: "time_insufficient", value: !(state && state.time.mine) });
+    });
+    var correct = $("room-correct-form");
+    if (correct) {
+      $("room-correct-bid").addEventListener("change", fillCorrection);
+      $("room-correct-criterion").addEventListener("change", fillCorrection);
+      correct.addEventListener("submit", function (e) {
+        e.preventDefault();
+        var reason = $("room-correct-reason");
+        if (!reason.value.trim()) { reason.focus(); notice(msg("reason-needed"), true); return; }
+        var sent = send({ type: "correct_score", bid: $("room-correct-bid").value, criterion: $("room-correct-criterion").value,
+          value: $("room-correct-value").value, case: $("room-correct-case").value, reason: reason.value.trim() });
+        if (sent) { reason.value = ""; }
+      });
     }
     var agree = $("room-sign-agree");
     if (agree) {

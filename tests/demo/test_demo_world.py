@@ -7,6 +7,7 @@ import io
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import timezone
 
 from archive.blobs import blob_open
 from archive.journal import verify_all
@@ -117,6 +118,7 @@ def assert_open_room_with_the_demo_expert():
         members__user__username="expert",
     )
     assert room.closed_at is None and room.phase == EvaluationRoom.Phase.QUALIFICATION
+    assert room.ends_at > timezone.now()  # the demo's open room has not run out of time
     assert room.draw.state == Draw.State.DRAWN
     seated = committee_assignments(room.draw)
     assert all(a.status == Assignment.Status.CONFIRMED for a in seated)
@@ -133,7 +135,9 @@ def assert_reports_awards_and_revealed_draws():
         assert pdf_bytes(report.pdf).startswith(b"%PDF")
         assert documents.verify(report.data, report.platform_signature)
     # a report waiting for its last signature
-    assert Report.objects.filter(finalized_at=None, room__phase=EvaluationRoom.Phase.SIGNING).exists()
+    signing = EvaluationRoom.objects.get(phase=EvaluationRoom.Phase.SIGNING)
+    assert Report.objects.filter(finalized_at=None, room=signing).exists()
+    assert signing.signing_due_at > timezone.now()  # still open to sign, not deemed by run_experts
     # a TB tender in publicity with its candidates announced
     publicity = Publicity.objects.get(lot__tender__state=TenderState.PUBLICITY)
     assert publicity.state == Publicity.State.OPEN and publicity.candidates

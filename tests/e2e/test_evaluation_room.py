@@ -124,3 +124,86 @@ def test_two_experts_score_the_chair_sees_progress_live_and_the_report_pdf_is_si
     download.value.save_as(path)
     assert path.read_bytes().startswith(b"%PDF")
     assert chair_problems == [] and second_problems == []
+
+
+def build_scored(clock):
+    from tests.experts.room_world import score_all
+
+    world = room_world(clock=clock, experts=3, reserves=0)
+    to_detailed(world)
+    score_all(world)
+    return world
+
+
+def to_signing(world):
+    from tests.experts.room_world import chair_user, complete
+
+    complete(world)
+    ev.report_build(room=world.refresh(), actor=chair_user(world))
+
+
+def rebuild(world):
+    from tests.experts.room_world import chair_user
+
+    ev.report_build(room=world.refresh(), actor=chair_user(world))
+
+
+def test_time_extension_a_correction_while_signing_and_deemed_agreement_in_the_browser(
+    daphne_url, new_context, clock
+):
+    base, loop = daphne_url
+    # given three experts at detailed scoring, every score given; seats 1 (chair) and 2 in browsers
+    world = on_server(loop, build_scored, clock=clock)
+    chair, second = (Member.objects.select_related("user").get(room=world.room, seat=s) for s in (1, 2))
+    bid = str(world.bidders[1].bid.pk)
+    chair_page, chair_problems = open_room(new_context, base, chair.user, world.lot.pk)
+    second_page, second_problems = open_room(new_context, base, second.user, world.lot.pk)
+    second_page.wait_for_selector('#room-end[data-extended="false"]')
+
+    # when seat 2 finds the time insufficient (1 of 3: not more than a third), then the chair too
+    second_page.click("#room-time-flag")
+    second_page.wait_for_selector('#room-time-flag[aria-pressed="true"]')
+    chair_page.wait_for_selector("#room-time-count:has-text('1/3')")
+    chair_page.click("#room-time-flag")
+
+    # then both see the evaluation extended, and the flags cleared
+    for page in (chair_page, second_page):
+        page.wait_for_selector('#room-end[data-extended="true"]')
+    second_page.wait_for_selector('#room-time-flag[aria-pressed="false"]')
+
+    # when the scoring is closed and the report built, seat 2 corrects a score from its browser
+    on_server(loop, to_signing, world=world)
+    second_page.wait_for_selector('#room[data-phase="signing"]')
+    second_page.wait_for_selector("#room-correct-panel:not([hidden])")
+    assert second_page.locator(f'#room-scores input[data-bid="{bid}"][data-criterion="tech"]').is_disabled()
+    second_page.select_option("#room-correct-bid", bid)
+    second_page.select_option("#room-correct-criterion", "tech")
+    second_page.fill("#room-correct-value", "25")
+    second_page.select_option("#room-correct-case", "sum_error")
+    second_page.fill("#room-correct-reason", "汇总时误录")
+    second_page.click("#room-correct")
+
+    # then the report is discarded: both are back at the summary and see the correction
+    for page in (chair_page, second_page):
+        page.wait_for_selector('#room[data-phase="summary"]')
+        page.wait_for_selector(f'#room-corrections li[data-seat="2"][data-bid="{bid}"]')
+    second_page.wait_for_selector(f'#room-scores td.corrected[data-bid="{bid}"][data-criterion="tech"]')
+
+    # when the report is built again, the chair signs in its browser and the others stay silent
+    # past the signing deadline, and the tick runs
+    on_server(loop, rebuild, world=world)
+    chair_page.wait_for_selector(
+        '#room[data-phase="signing"] ~ #room-report-panel #room-report-due-line:not([hidden])'
+    )
+    chair_page.click("#room-sign-agree")
+    chair_page.wait_for_selector("#room-sign", state="hidden")
+    clock.advance(hours=3)
+    assert on_server(loop, ev.room_tick) == 1
+
+    # then the report is final and shows seats 2 and 3 as deemed to agree
+    for page in (chair_page, second_page):
+        page.wait_for_selector('#room[data-phase="closed"]')
+        page.wait_for_selector('#room-report-panel[data-final="true"]')
+    signed = chair_page.locator("#room-report-signed").text_content()
+    assert signed.startswith("1, 2 (") and ", 3 (" in signed
+    assert chair_problems == [] and second_problems == []

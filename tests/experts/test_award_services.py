@@ -16,7 +16,15 @@ from archive.models import JournalEntry
 from bidding.models import Bid
 from experts import documents
 from experts import rules as xrules
-from experts.models import Award, Publicity, PublicityObjection, ResultNotice
+from experts.models import (
+    Award,
+    EvaluationRoom,
+    Publicity,
+    PublicityObjection,
+    Report,
+    ReportRevision,
+    ResultNotice,
+)
 from experts.selectors_award import award_deadlines, contracts_overdue
 from experts.services import award as svc
 from tests.bidding.opening_world import refused
@@ -288,17 +296,33 @@ def test_an_upheld_objection_that_changes_the_result_sends_the_lot_back_to_the_c
         ).order_by("seq")
     ]
     assert changes[-3:] == [TenderState.SUSPENDED, TenderState.PUBLICITY, TenderState.EVALUATION]
-    assert "experts.publicity_voided" in actions(world.tender)
-    # no award on a voided publicity, and no new publicity until the committee signs again
+    assert actions(world.tender)[-3:] == [
+        "experts.objection_answered",
+        "experts.publicity_voided",
+        "experts.room_reevaluation",
+    ]
+    # the room re-opened at detailed scoring; the signed report is kept as revision 1
+    old_data, old_sha = world.report.data, world.report.data_sha256
+    report = Report.objects.get(pk=world.report.pk)
+    room = EvaluationRoom.objects.get(pk=report.room_id)
+    assert (report.revision, report.finalized_at, room.phase) == (2, None, EvaluationRoom.Phase.DETAILED)
+    kept = ReportRevision.objects.get(room=room)
+    assert (kept.revision, kept.data_sha256, kept.data) == (1, old_sha, old_data)
+    assert "异议成立，重新评审。" in kept.reason
+    # no award and no new publicity until the committee signs again
     publicity_over(world, clock)
-    assert refused(svc.award_decide, lot=world.lot, actor=world.agency) == "publicity_voided"
+    assert refused(svc.award_decide, lot=world.lot, actor=world.agency) == "report_not_final"
+    assert refused(svc.publicity_start, lot=world.lot, actor=world.agency) == "report_not_final"
+    # a report finalized before the voiding is not the re-evaluated one
+    Report.objects.filter(pk=report.pk).update(data=old_data, finalized_at=world.report.finalized_at)
     assert refused(svc.publicity_start, lot=world.lot, actor=world.agency) == "report_not_reevaluated"
 
-    type(world.report).objects.filter(pk=world.report.pk).update(finalized_at=timezone.now())
+    Report.objects.filter(pk=report.pk).update(finalized_at=timezone.now())
     again = svc.publicity_start(lot=world.lot, actor=world.agency)
     world.tender.refresh_from_db()
     assert again.pk == publicity.pk and again.state == Publicity.State.OPEN
     assert again.announcement_id != publicity.announcement_id
+    assert Announcement.objects.get(pk=publicity.announcement_id).state == Announcement.State.WITHDRAWN
     assert world.tender.state == TenderState.PUBLICITY
 
 
@@ -604,6 +628,14 @@ def test_the_workbench_lists_near_and_passed_deadlines_of_the_users_own_tenders(
     clock.set(
         timezone.make_aware(dt.datetime.combine(awarded.contract_due_on + dt.timedelta(days=1), dt.time(9)))
     )
+    rows = award_deadlines(user=world.agency, now=clock())
+    # the report is not filed: it stays listed, late, with the late contract
+    late_by = (timezone.localdate(clock()) - awarded.report_due_on).days
+    assert [(r["kind"], r["overdue"], r["days_left"]) for r in rows] == [
+        ("report", True, -late_by),
+        ("contract", True, -1),
+    ]
+    svc.supervisor_report_record(award=awarded, actor=world.agency, filed_on=timezone.localdate(clock()))
     rows = award_deadlines(user=world.agency, now=clock())
     assert [(r["kind"], r["overdue"], r["days_left"]) for r in rows] == [("contract", True, -1)]
     assert award_deadlines(user=UserFactory(role=Role.REGULATOR), now=clock()) == rows

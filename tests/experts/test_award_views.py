@@ -115,18 +115,30 @@ def test_the_gp_lot_page_offers_the_award_without_publicity(client, clock):
     assert reverse("experts:award-publicity-start", args=[world.lot.pk]) not in page
 
 
-def test_a_voided_publicity_can_be_published_again_from_the_lot_page(world, client):
+def test_a_voided_publicity_can_be_published_again_from_the_lot_page(world, client, clock):
     publicity = svc.publicity_start(lot=world.lot, actor=world.agency)
     objection = svc.objection_raise(publicity=publicity, actor=world.bidder(3).user, text="异议")
     as_user(client, world.agency)
     url = reverse("experts:award-objection-answer", args=[world.lot.pk, objection.pk])
     assert client.post(url, {"answer": "成立", "upheld": "1", "reevaluate": "1"}).status_code == 302
 
-    page = client.get(reverse("experts:award-lot", args=[world.lot.pk])).content.decode()
-    assert reverse("experts:award-publicity-start", args=[world.lot.pk]) in page
+    # the committee re-evaluates: nothing to publish or decide until its new report is signed
+    lot_url = reverse("experts:award-lot", args=[world.lot.pk])
+    page = client.get(lot_url).content.decode()
+    assert reverse("experts:award-publicity-start", args=[world.lot.pk]) not in page
     assert reverse("experts:award-decide", args=[world.lot.pk]) not in page
+    assert "re-evaluating" in page
     again = client.post(reverse("experts:award-publicity-start", args=[world.lot.pk]))
-    assert again.status_code == 409 and b"report_not_reevaluated" in again.content
+    assert again.status_code == 409 and b"report_not_final" in again.content
+
+    # the new report signed (as the room stores it): the candidates can be published again
+    clock.advance(hours=3)
+    report = world.report
+    type(report).objects.filter(pk=report.pk).update(data=report.data, finalized_at=timezone.now())
+    page = client.get(lot_url).content.decode()
+    assert reverse("experts:award-publicity-start", args=[world.lot.pk]) in page
+    assert client.post(reverse("experts:award-publicity-start", args=[world.lot.pk])).status_code == 302
+    assert Publicity.objects.get(pk=publicity.pk).state == Publicity.State.OPEN
 
 
 # --- the bidder's objection channel ----------------------------------------------------------------------

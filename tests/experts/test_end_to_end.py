@@ -1,11 +1,13 @@
 """One tender from publication to the signed contract, through the services only (issue 4 acceptance):
 published → sealed bids → opening → verifiable draw → remote evaluation → candidates → publicity with an
 objection → award → contract; every step is on the tender's journal chain, in order, and the chains
-verify."""
+verify. And the re-evaluation path: an objection upheld → the room re-opened → a new report built and
+signed → the candidates published again → the award (条例54, 71)."""
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 
 import pytest
@@ -16,15 +18,24 @@ from archive.models import JournalEntry
 from bidding.models import BidSecurity
 from bidding.opening import services as opening
 from experts import documents
-from experts.models import Award, Draw, Member, Publicity, ResultNotice
+from experts.models import (
+    Award,
+    Draw,
+    EvaluationRoom,
+    Member,
+    Publicity,
+    Report,
+    ReportRevision,
+    ResultNotice,
+)
 from experts.services import award as award_services
 from experts.services import draw as draws
 from experts.services import evaluation as ev
 from experts.services.evaluation.common import review_criteria, scored_criteria
-from tests.bidding.opening_world import DEADLINE, World, bidder_with_key, seal_bid, to_readout
+from tests.bidding.opening_world import DEADLINE, World, bidder_with_key, refused, seal_bid, to_readout
 from tests.experts.world import SPECIALTY, expert_make
 from tests.factories import AgencyUserFactory, LotFactory, MarketEntityFactory, TenderFactory, UserFactory
-from trading.models import Lot, Role, TenderState
+from trading.models import Announcement, AnnouncementKind, Lot, Role, TenderState
 from trading.services.tenders import tender_document_download, tender_publish
 
 pytestmark = pytest.mark.django_db
@@ -50,7 +61,23 @@ def in_order(expected: list[str], actual: list[str]) -> bool:
     return all(any(a == e for a in it) for e in expected)
 
 
-def test_a_tender_runs_end_to_end_and_every_step_is_journalled(clock):
+@dataclass
+class Evaluated:
+    tender: object
+    lot: object
+    agency: object
+    host: object
+    world: World
+    draw: Draw
+    room: EvaluationRoom
+    members: list
+    chair: object
+    bids: list
+    report: Report
+
+
+def evaluated(clock) -> Evaluated:
+    """A tender run through the services up to its report signed by the whole committee."""
     # --- published: a draft that passes every legal check, published by its agency --------------------
     tender = TenderFactory(state=TenderState.DRAFT, title="南宁市某道路改造工程施工招标（全流程）")
     lot = LotFactory(
@@ -137,6 +164,24 @@ def test_a_tender_runs_end_to_end_and_every_step_is_journalled(clock):
     report.refresh_from_db()
     assert report.finalized_at is not None
     assert [c["bid"] for c in report.data["candidates"]] == [str(b.pk) for b in bids]
+    return Evaluated(
+        tender=tender,
+        lot=lot,
+        agency=agency,
+        host=host,
+        world=world,
+        draw=draw,
+        room=room,
+        members=members,
+        chair=chair,
+        bids=bids,
+        report=report,
+    )
+
+
+def test_a_tender_runs_end_to_end_and_every_step_is_journalled(clock):
+    e = evaluated(clock)
+    tender, lot, agency, world, draw, members = e.tender, e.lot, e.agency, e.world, e.draw, e.members
 
     # --- candidates: published within the 3 days, an objection suspends, the answer resumes -------------
     clock.advance(hours=20)
@@ -244,3 +289,151 @@ def test_a_tender_runs_end_to_end_and_every_step_is_journalled(clock):
         reverse("experts:award-rating", args=[lot.pk]), {"expert": seat.assignment.expert_id, "score": "101"}
     )
     assert refused.status_code == 400 and b"rating_" in refused.content
+
+
+def test_an_upheld_objection_sends_the_lot_back_to_the_committee_and_round_again_to_the_award(clock):
+    e = evaluated(clock)
+    tender, lot, agency, bids, members = e.tender, e.lot, e.agency, e.bids, e.members
+    first_report = Report.objects.get(pk=e.report.pk)
+
+    # --- the candidates published; a bidder objects to the first candidate's technical marks ----------
+    clock.advance(hours=20)
+    publicity = award_services.publicity_start(lot=lot, actor=agency)
+    first_announcement = publicity.announcement_id
+    assert [c["bid"] for c in publicity.candidates] == [str(b.pk) for b in bids]
+    clock.advance(days=1)
+    objection = award_services.objection_raise(
+        publicity=publicity, actor=e.world.bidders[1].user, text="第一中标候选人的技术方案得分与其响应不符。"
+    )
+
+    # --- upheld, and it changes the result: voided, back to evaluation, the room re-opened --------------
+    clock.advance(days=1)
+    award_services.objection_answer(
+        objection=objection,
+        actor=agency,
+        answer="经核查，异议成立，评标委员会重新评审技术部分。",
+        upheld=True,
+        reevaluate=True,
+    )
+    tender.refresh_from_db()
+    publicity.refresh_from_db()
+    room = EvaluationRoom.objects.get(pk=e.room.pk)
+    report = Report.objects.get(pk=first_report.pk)
+    assert tender.state == TenderState.EVALUATION
+    assert award_services.publicity_voided(publicity)
+    assert Announcement.objects.get(pk=first_announcement).state == Announcement.State.WITHDRAWN
+    assert (room.phase, room.closed_at) == (EvaluationRoom.Phase.DETAILED, None)
+    assert (report.revision, report.finalized_at) == (2, None)
+    kept = ReportRevision.objects.get(room=room)
+    assert (kept.revision, kept.data_sha256, kept.pdf_id) == (
+        1,
+        first_report.data_sha256,
+        first_report.pdf_id,
+    )
+    assert award_services.award_tick() == 0  # a TB lot is never deemed
+    clock.advance(hours=1)
+    assert refused(award_services.publicity_start, lot=lot, actor=agency) == "report_not_final"
+    assert refused(award_services.award_decide, lot=lot, actor=agency) == "report_not_final"
+
+    # --- the committee corrects the technical marks of the first bid, builds and signs a new report -----
+    technical = scored_criteria(lot)[0]["code"]
+    for m in members:
+        ev.score_submit(member=m, actor=m.user, bid=bids[0], criterion=technical, value=Decimal("24.00"))
+    ev.stage_complete(room=room, actor=e.chair)
+    report = ev.report_build(room=room, actor=e.chair)
+    for m in members:
+        ev.report_sign(member=m, actor=m.user, agrees=True)
+    report.refresh_from_db()
+    assert report.finalized_at is not None and report.revision == 2
+    assert report.data_sha256 != first_report.data_sha256
+    new_order = [c["bid"] for c in report.data["candidates"]]
+    assert new_order == [str(bids[1].pk), str(bids[0].pk), str(bids[2].pk)]
+
+    # --- the candidates published again, in a new announcement; the old one stays withdrawn -------------
+    clock.advance(hours=2)
+    again = award_services.publicity_start(lot=lot, actor=agency)
+    tender.refresh_from_db()
+    assert tender.state == TenderState.PUBLICITY
+    assert again.pk == publicity.pk and again.state == Publicity.State.OPEN
+    assert again.announcement_id != first_announcement
+    assert [c["bid"] for c in again.candidates] == new_order
+    candidates_announcements = Announcement.objects.filter(lot=lot, kind=AnnouncementKind.CANDIDATES)
+    assert sorted(candidates_announcements.values_list("state", flat=True)) == sorted(
+        [Announcement.State.PUBLISHED, Announcement.State.WITHDRAWN]
+    )
+
+    # --- the award goes to the new first candidate ---------------------------------------------------
+    again.refresh_from_db()
+    clock.set(again.ends_at + dt.timedelta(hours=9))
+    award = award_services.award_decide(lot=lot, actor=agency)
+    assert (award.winner, award.rank, award.report_id) == (e.world.bidders[1].entity, 1, report.pk)
+    assert award.amount == Decimal(PRICES[1])
+    assert award.notice["winner"]["uscc"] == e.world.bidders[1].entity.uscc
+    tender.refresh_from_db()
+    assert tender.state == TenderState.AWARDED
+
+    actions = stream_actions(tender)
+    assert in_order(
+        [
+            "experts.report_finalized",
+            "experts.publicity_started",
+            "experts.objection_raised",
+            "experts.objection_answered",
+            "experts.publicity_voided",
+            "experts.room_reevaluation",
+            "experts.score",
+            "experts.stage_completed",
+            "experts.report_built",
+            "experts.report_signed",
+            "experts.report_finalized",
+            "experts.publicity_started",
+            "experts.award_decided",
+            "experts.result_notices_sent",
+            "experts.result_announced",
+        ],
+        actions,
+    ), actions
+    states = [
+        entry.payload["to"]
+        for entry in JournalEntry.objects.filter(
+            stream=tender.stream, action="tender.state_changed"
+        ).order_by("seq")
+    ]
+    assert states[-6:] == [
+        TenderState.PUBLICITY,
+        TenderState.SUSPENDED,
+        TenderState.PUBLICITY,
+        TenderState.EVALUATION,
+        TenderState.PUBLICITY,
+        TenderState.AWARDED,
+    ]
+    assert verify_all() == []
+
+
+def test_the_agency_reads_the_finalized_report_but_not_the_room(clock):
+    # given a room whose report every member has signed
+    from django.test import Client
+    from django.urls import reverse
+
+    from tests.experts.room_world import room_world, to_summary
+
+    world = room_world(clock=clock)
+    to_summary(world)
+    report = ev.report_build(room=world.room, actor=chair_of(world))
+    agency = AgencyUserFactory(entity=world.tender.agency)
+    client = Client()
+    client.force_login(agency)
+    pdf_url = reverse("experts:evaluation-report-pdf", args=[world.lot.pk])
+    # when the report is not final yet, then the agency gets no copy
+    assert client.get(pdf_url).status_code == 404
+    for m in Member.objects.filter(room=world.room):
+        ev.report_sign(member=m, actor=m.user, agrees=True)
+    # then the finalized PDF is theirs to read, the room itself is not
+    response = client.get(pdf_url)
+    assert response.status_code == 200 and b"".join(response.streaming_content).startswith(b"%PDF")
+    assert client.get(reverse("experts:evaluation-room", args=[world.lot.pk])).status_code == 403
+    assert report.pk == Report.objects.get(room=world.room).pk
+
+
+def chair_of(world):
+    return world.room.chair.user if world.room.chair else Member.objects.filter(room=world.room).first().user

@@ -251,3 +251,63 @@ async def test_a_member_elected_chair_sees_the_progress(clock):
     state = await receive_until(socket, is_state)
     assert state["me"]["role"] == "chair" and state["progress"]["stage"] == "qualification"
     await socket.disconnect()
+
+
+async def test_members_find_the_time_insufficient_through_the_socket_and_everyone_sees_the_extension(clock):
+    # given detailed scoring, seats 1 and 2 connected
+    world = await build(clock, stage="detailed")
+    first, second = await member(world, 1), await member(world, 2)
+    first_socket, _, _ = await connect(first.user, world.lot.pk)
+    second_socket, _, _ = await connect(second.user, world.lot.pk)
+    state = await receive_until(first_socket, is_state)
+    await receive_until(second_socket, is_state)
+    assert state["time"]["ends_at"] and state["time"]["extended_until"] is None
+    assert (state["time"]["flagged"], state["time"]["needed"], state["time"]["may_flag"]) == (0, 2, True)
+
+    # when seat 1 sends a malformed flag, then a real one
+    await first_socket.send_json_to({"type": "time_insufficient", "id": 1, "value": "yes"})
+    error = await receive_until(first_socket, lambda m: m["type"] == "error")
+    assert error["error"]["code"] == "message_malformed"
+    await first_socket.send_json_to({"type": "time_insufficient", "id": 2, "value": True})
+    await receive_until(first_socket, lambda m: m["type"] == "ok")
+    state = await receive_until(second_socket, lambda m: is_state(m) and m.get("event") == "time_flag")
+    assert state["time"]["flagged"] == 1 and state["time"]["mine"] is False
+
+    # and seat 2 flags too: 2 of 5 is more than a third
+    await second_socket.send_json_to({"type": "time_insufficient", "id": 3, "value": True})
+    state = await receive_until(first_socket, lambda m: is_state(m) and m.get("event") == "extended")
+    assert state["time"]["extended_until"] and state["time"]["flagged"] == 0
+    for socket in (first_socket, second_socket):
+        await socket.disconnect()
+
+
+@database_sync_to_async
+def to_summary_world(clock):
+    from tests.experts.room_world import to_summary
+
+    world = room_world(clock=clock)
+    to_summary(world)
+    return world
+
+
+async def test_a_member_corrects_a_score_through_the_socket(clock):
+    world = await to_summary_world(clock)
+    third = await member(world, 3)
+    socket, _, _ = await connect(third.user, world.lot.pk)
+    await receive_until(socket, is_state)
+    bid = str(world.bidders[0].bid.pk)
+    await socket.send_json_to({"type": "score", "id": 1, "bid": bid, "criterion": "tech", "value": "31"})
+    error = await receive_until(socket, lambda m: m["type"] == "error")
+    assert error["error"]["code"] == "score_locked"
+    message = {"type": "correct_score", "id": 2, "bid": bid, "criterion": "tech", "value": "31"}
+    await socket.send_json_to({**message, "case": "whim", "reason": "改"})
+    error = await receive_until(socket, lambda m: m["type"] == "error")
+    assert error["error"]["code"] == "correction_case_invalid"
+    await socket.send_json_to({**message, "id": 3, "case": "sum_error", "reason": "汇总错误"})
+    ok = await receive_until(socket, lambda m: m["type"] in ("ok", "error"))
+    assert ok["type"] == "ok" and ok["action"] == "correct_score"
+    state = await receive_until(socket, lambda m: is_state(m) and m.get("event") == "corrected")
+    mine = state["mine"]["scores"][f"{bid}|tech"]
+    assert (mine["value"], mine["corrected_from"], mine["correction_case"]) == ("31.00", "30.00", "sum_error")
+    assert [c["to"] for c in state["summary"]["corrections"]] == ["31.00"]
+    await socket.disconnect()

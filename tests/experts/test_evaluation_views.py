@@ -126,3 +126,16 @@ def test_the_answers_page_is_for_bidders(clock):
     world = room_world(clock=clock)
     assert client_for(world.host).get("/experts/evaluation/answers/").status_code == 403
     assert Clarification.objects.count() == 0
+
+
+def test_the_room_page_has_the_time_flag_and_the_correction_form_with_the_four_cases(clock):
+    world = room_world(clock=clock)
+    page = client_for(world.member(1).user).get(f"/experts/evaluation/lots/{world.lot.pk}/").content.decode()
+    assert 'id="room-time-flag"' in page and 'id="room-end"' in page
+    assert 'id="room-correct-form"' in page
+    for case in ("sum_error", "out_of_range", "objective_inconsistent", "extreme"):
+        assert f'<option value="{case}">' in page
+    centre = client_for(world.host).get(f"/experts/evaluation/lots/{world.lot.pk}/").content.decode()
+    assert 'id="room-correct-form"' not in centre and 'id="room-revisions-panel"' in centre
+    state = client_for(world.member(1).user).get(f"/experts/evaluation/lots/{world.lot.pk}/state").json()
+    assert state["time"]["ends_at"] == world.refresh().ends_at.isoformat()

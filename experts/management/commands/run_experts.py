@@ -23,23 +23,17 @@ logger = logging.getLogger(__name__)
 
 
 def _steps():
+    from experts.services.award import award_tick
     from experts.services.draw import draw_tick
+    from experts.services.evaluation import room_tick
     from experts.services.pool import suspensions_expire
 
-    steps = [("draw_calls_expired", draw_tick), ("suspensions_ended", suspensions_expire)]
-    try:
-        from experts.services.evaluation import room_tick
-
-        steps.append(("reports_deemed_signed", room_tick))
-    except ImportError:  # pragma: no cover - older room package
-        pass
-    try:
-        from experts.services.award import award_tick
-
-        steps.append(("gp_awards_deemed", award_tick))
-    except ImportError:  # pragma: no cover
-        pass
-    return steps
+    return [
+        ("draw_calls_expired", draw_tick),
+        ("reports_deemed_signed", room_tick),
+        ("gp_awards_deemed", award_tick),
+        ("suspensions_ended", suspensions_expire),
+    ]
 
 
 class Command(BaseCommand):

@@ -134,7 +134,7 @@ def _signed_pdf(data: dict, printer) -> tuple[str, str, object]:
     return sha256, signature, pdf
 
 
-def _reveal_draw(*, lot: Lot, actor: User) -> None:
+def _reveal_draw(*, lot: Lot, actor: User | None) -> None:
     """The names are no longer sealed once the result is decided (TB 法37) / announced (GP 87号令47):
     reveal the lot's live draw so anyone can re-run it."""
     from experts.services.draw import draw_for_lot, draw_reveal  # the draw part, a sibling service
@@ -198,6 +198,17 @@ def _result_announcement(*, tender, lot, award, candidate, report, actor, now):
     return announcement_publish(announcement=ann, actor=actor, check_access=False)
 
 
+def _clean_ground(*, ground: str, rank: int) -> str:
+    """The 条例55 ground is stored for a pass-over only (rank > 1); an unknown one is refused."""
+    if ground and ground not in PASS_OVER_GROUNDS:
+        raise ValidationFailed(
+            _("Choose one of the grounds for passing over a candidate."),
+            code="pass_over_ground_invalid",
+            grounds=sorted(PASS_OVER_GROUNDS),
+        )
+    return ground if rank > 1 else ""
+
+
 def award_decide(*, lot: Lot, actor: User, rank: int = 1, reason: str = "", ground: str = "") -> Award:
     """Decide the winner among the candidates: the 中标通知书 (signed data + PDF) to the winner, result
     notices to every other bidder whose bid was opened, the result announcement (GP: with the experts'
@@ -212,204 +223,225 @@ def award_decide(*, lot: Lot, actor: User, rank: int = 1, reason: str = "", grou
     now = timezone.now()
     with transaction.atomic():
         tender, lot = _lock(lot)
-        _check_lot_active(lot)
-        if Award.objects.filter(lot=lot).exists():
-            raise Conflict(_("This lot has already been awarded."), code="award_exists")
-        _check_tender_live(tender)
-        report = final_report(lot)
-        publicity = None
-        if tender.regime == Regime.TB:
-            publicity = Publicity.objects.select_for_update().filter(lot=lot).first()
-            if publicity is None:
-                raise RuleViolation(
-                    _("Publish the candidates for at least 3 days before deciding the award."),
-                    code="publicity_required",
-                    source=SRC_PUBLICITY,
-                )
-            if publicity_voided(publicity):
-                raise Conflict(
-                    _("The publicity was voided by an upheld objection; publish the new candidates first."),
-                    code="publicity_voided",
-                )
-            if (
-                publicity.state == Publicity.State.SUSPENDED
-                or publicity.objections.filter(answered_at__isnull=True).exists()
-            ):
-                raise Conflict(_("An objection to the candidates is still open."), code="objection_open")
-            if now < publicity.ends_at:
-                raise RuleViolation(
-                    _("The publicity of the candidates is still running (until %(end)s).")
-                    % {"end": timezone.localtime(publicity.ends_at).strftime("%Y-%m-%d %H:%M")},
-                    code="publicity_not_ended",
-                    source=SRC_PUBLICITY,
-                    ends_at=publicity.ends_at,
-                )
-            candidates = publicity.candidates
-        else:
-            candidates = candidate_rows(lot=lot, report=report)
-        candidate = _check_rank(tender=tender, candidates=candidates, rank=rank, reason=reason, ground=ground)
-        bid = Bid.objects.select_related("entity").get(pk=candidate["bid"])
-        if bid.status != Bid.Status.ACTIVE or bid.decryption not in VALID_DECRYPTIONS:
-            raise Conflict(_("The candidate's bid is no longer valid."), code="candidate_bid_invalid")
+        return _decide(tender=tender, lot=lot, actor=actor, rank=rank, reason=reason, ground=ground, now=now)
 
-        awarded_on = timezone.localdate(now)
-        contract_due_on = xrules.contract_due(awarded_on=awarded_on)
-        winner = {"name": bid.entity.name, "uscc": bid.entity.uscc}
-        number = f"{tender.code}-{lot.number:02d}-ZB"
-        notice = _notice_data(
-            kind="award_notice",
-            number=number,
+
+def _decide(
+    *,
+    tender: Tender,
+    lot: Lot,
+    actor: User,
+    rank: int,
+    reason: str,
+    ground: str,
+    now,
+    deemed: bool = False,
+) -> Award:
+    """The decision itself, under the tender's and the lot's locks (taken by the caller). A deemed
+    decision (87号令68) is journalled with "system" as the actor; `actor` is then the user the rows
+    record (Award.decided_by, the announcement), see award_tick."""
+    journal_actor = "system" if deemed else actor
+    _check_lot_active(lot)
+    if Award.objects.filter(lot=lot).exists():
+        raise Conflict(_("This lot has already been awarded."), code="award_exists")
+    _check_tender_live(tender)
+    report = final_report(lot)
+    publicity = None
+    if tender.regime == Regime.TB:
+        publicity = Publicity.objects.select_for_update().filter(lot=lot).first()
+        if publicity is None:
+            raise RuleViolation(
+                _("Publish the candidates for at least 3 days before deciding the award."),
+                code="publicity_required",
+                source=SRC_PUBLICITY,
+            )
+        if publicity_voided(publicity):
+            raise Conflict(
+                _("The publicity was voided by an upheld objection; publish the new candidates first."),
+                code="publicity_voided",
+            )
+        if (
+            publicity.state == Publicity.State.SUSPENDED
+            or publicity.objections.filter(answered_at__isnull=True).exists()
+        ):
+            raise Conflict(_("An objection to the candidates is still open."), code="objection_open")
+        if now < publicity.ends_at:
+            raise RuleViolation(
+                _("The publicity of the candidates is still running (until %(end)s).")
+                % {"end": timezone.localtime(publicity.ends_at).strftime("%Y-%m-%d %H:%M")},
+                code="publicity_not_ended",
+                source=SRC_PUBLICITY,
+                ends_at=publicity.ends_at,
+            )
+        candidates = publicity.candidates
+    else:
+        candidates = candidate_rows(lot=lot, report=report)
+    candidate = _check_rank(tender=tender, candidates=candidates, rank=rank, reason=reason, ground=ground)
+    ground = _clean_ground(ground=ground, rank=rank)
+    bid = Bid.objects.select_related("entity").get(pk=candidate["bid"])
+    if bid.status != Bid.Status.ACTIVE or bid.decryption not in VALID_DECRYPTIONS:
+        raise Conflict(_("The candidate's bid is no longer valid."), code="candidate_bid_invalid")
+
+    awarded_on = timezone.localdate(now)
+    contract_due_on = xrules.contract_due(awarded_on=awarded_on, regime=tender.regime)
+    winner = {"name": bid.entity.name, "uscc": bid.entity.uscc}
+    number = f"{tender.code}-{lot.number:02d}-ZB"
+    notice = _notice_data(
+        kind="award_notice",
+        number=number,
+        tender=tender,
+        lot=lot,
+        winner=winner,
+        candidate=candidate,
+        decided_at=now,
+        contract_due_on=contract_due_on,
+    )
+    sha256, signature, pdf = _signed_pdf(notice, documents.award_notice_pdf)
+    award = Award.objects.create(
+        lot=lot,
+        report=report,
+        winner=bid.entity,
+        bid=bid,
+        amount=_money(candidate["price"]),
+        rank=rank,
+        decided_by=actor,
+        decided_at=now,
+        reason=reason,
+        pass_over_ground=ground,
+        deemed=deemed,
+        notice=notice,
+        notice_sha256=sha256,
+        notice_signature=signature,
+        notice_pdf=pdf,
+        contract_due_on=contract_due_on,
+        report_due_on=xrules.supervisor_report_due(awarded_on=awarded_on),
+    )
+    gp_decision_due = (
+        xrules.gp_purchaser_decision_due(report_received_at=report.finalized_at)
+        if tender.regime == Regime.GP
+        else None
+    )
+    journal_append(
+        stream=tender.stream,
+        action="experts.award_decided",
+        actor=journal_actor,
+        obj=award,
+        payload={
+            "lot": lot.pk,
+            "bid": str(bid.pk),
+            "winner": bid.entity_id,
+            "amount": award.amount,
+            "rank": rank,
+            "ground": ground,
+            "reason": reason,
+            "deemed": deemed,
+            "decided_by": actor.pk,
+            "report_sha256": report.data_sha256,
+            "notice_sha256": sha256,
+            "notice_pdf": pdf.pk,
+            "contract_due_on": award.contract_due_on,
+            "report_due_on": award.report_due_on,
+            "gp_decision_due": gp_decision_due,
+            "gp_decision_late": bool(gp_decision_due and now > gp_decision_due),
+        },
+    )
+
+    others = (
+        Bid.objects.filter(lot=lot, status=Bid.Status.ACTIVE, decryption__in=VALID_DECRYPTIONS)
+        .exclude(pk=bid.pk)
+        .select_related("entity")
+        .order_by("submitted_at", "pk")
+    )
+    sent = []
+    for i, other in enumerate(others, start=1):
+        data = _notice_data(
+            kind="result_notice",
+            number=f"{tender.code}-{lot.number:02d}-JG{i:02d}",
             tender=tender,
             lot=lot,
             winner=winner,
             candidate=candidate,
             decided_at=now,
             contract_due_on=contract_due_on,
+            bidder=_result_addressee(other, report=report, gp=tender.regime == Regime.GP),
         )
-        sha256, signature, pdf = _signed_pdf(notice, documents.award_notice_pdf)
-        award = Award.objects.create(
-            lot=lot,
-            report=report,
-            winner=bid.entity,
-            bid=bid,
-            amount=_money(candidate["price"]),
-            rank=rank,
-            decided_by=actor,
-            decided_at=now,
-            reason=reason,
-            notice=notice,
-            notice_sha256=sha256,
-            notice_signature=signature,
-            notice_pdf=pdf,
-            contract_due_on=contract_due_on,
-            report_due_on=xrules.supervisor_report_due(awarded_on=awarded_on),
-        )
-        gp_decision_due = (
-            xrules.gp_purchaser_decision_due(report_received_at=report.finalized_at)
-            if tender.regime == Regime.GP
-            else None
-        )
-        journal_append(
-            stream=tender.stream,
-            action="experts.award_decided",
-            actor=actor,
-            obj=award,
-            payload={
-                "lot": lot.pk,
-                "bid": str(bid.pk),
-                "winner": bid.entity_id,
-                "amount": award.amount,
-                "rank": rank,
-                "ground": ground,
-                "reason": reason,
-                "report_sha256": report.data_sha256,
-                "notice_sha256": sha256,
-                "notice_pdf": pdf.pk,
-                "contract_due_on": award.contract_due_on,
-                "report_due_on": award.report_due_on,
-                "gp_decision_due": gp_decision_due,
-                "gp_decision_late": bool(gp_decision_due and now > gp_decision_due),
-            },
-        )
-
-        others = (
-            Bid.objects.filter(lot=lot, status=Bid.Status.ACTIVE, decryption__in=VALID_DECRYPTIONS)
-            .exclude(pk=bid.pk)
-            .select_related("entity")
-            .order_by("submitted_at", "pk")
-        )
-        sent = []
-        for i, other in enumerate(others, start=1):
-            data = _notice_data(
-                kind="result_notice",
-                number=f"{tender.code}-{lot.number:02d}-JG{i:02d}",
-                tender=tender,
-                lot=lot,
-                winner=winner,
-                candidate=candidate,
-                decided_at=now,
-                contract_due_on=contract_due_on,
-                bidder=_result_addressee(other, report=report, gp=tender.regime == Regime.GP),
+        r_sha, r_sig, r_pdf = _signed_pdf(data, documents.result_notice_pdf)
+        sent.append(
+            ResultNotice.objects.create(
+                award=award,
+                entity=other.entity,
+                bid=other,
+                data=data,
+                data_sha256=r_sha,
+                signature=r_sig,
+                pdf=r_pdf,
+                sent_at=now,
             )
-            r_sha, r_sig, r_pdf = _signed_pdf(data, documents.result_notice_pdf)
-            sent.append(
-                ResultNotice.objects.create(
-                    award=award,
-                    entity=other.entity,
-                    bid=other,
-                    data=data,
-                    data_sha256=r_sha,
-                    signature=r_sig,
-                    pdf=r_pdf,
-                    sent_at=now,
-                )
-            )
-        journal_append(
-            stream=tender.stream,
-            action="experts.result_notices_sent",
-            actor=actor,
-            obj=award,
-            payload={
-                "notices": [
-                    {"entity": n.entity_id, "bid": str(n.bid_id), "sha256": n.data_sha256} for n in sent
-                ]
-            },
         )
+    journal_append(
+        stream=tender.stream,
+        action="experts.result_notices_sent",
+        actor=journal_actor,
+        obj=award,
+        payload={
+            "notices": [{"entity": n.entity_id, "bid": str(n.bid_id), "sha256": n.data_sha256} for n in sent]
+        },
+    )
 
-        lot.status = Lot.Status.AWARDED
-        lot.awarded_to = bid.entity
-        lot.award_amount = award.amount
-        lot.awarded_at = now
-        lot.save(update_fields=["status", "awarded_to", "award_amount", "awarded_at"])
-        if publicity is not None:
-            publicity.state = Publicity.State.ENDED
-            publicity.save(update_fields=["state"])
+    lot.status = Lot.Status.AWARDED
+    lot.awarded_to = bid.entity
+    lot.award_amount = award.amount
+    lot.awarded_at = now
+    lot.save(update_fields=["status", "awarded_to", "award_amount", "awarded_at"])
+    if publicity is not None:
+        publicity.state = Publicity.State.ENDED
+        publicity.save(update_fields=["state"])
 
-        ann = _result_announcement(
-            tender=tender, lot=lot, award=award, candidate=candidate, report=report, actor=actor, now=now
+    ann = _result_announcement(
+        tender=tender, lot=lot, award=award, candidate=candidate, report=report, actor=actor, now=now
+    )
+    award.announcement = ann
+    award.save(update_fields=["announcement"])
+    if tender.regime == Regime.GP:
+        late = trules.check_gp_result_announcement(
+            decided_at=now, published_at=ann.published_at, ends_at=ann.open_until
         )
-        award.announcement = ann
-        award.save(update_fields=["announcement"])
-        if tender.regime == Regime.GP:
-            late = trules.check_gp_result_announcement(
-                decided_at=now, published_at=ann.published_at, ends_at=ann.open_until
-            )
-            trules.raise_first(late)
-        journal_append(
-            stream=tender.stream,
-            action="experts.result_announced",
-            actor=actor,
-            obj=ann,
-            payload={
-                "lot": lot.pk,
-                "award": award.pk,
-                "due_at": xrules.gp_result_due(decided_at=now) if tender.regime == Regime.GP else None,
-                "experts_listed": tender.regime == Regime.GP,
-            },
-        )
+        trules.raise_first(late)
+    journal_append(
+        stream=tender.stream,
+        action="experts.result_announced",
+        actor=journal_actor,
+        obj=ann,
+        payload={
+            "lot": lot.pk,
+            "award": award.pk,
+            "due_at": xrules.gp_result_due(decided_at=now) if tender.regime == Regime.GP else None,
+            "experts_listed": tender.regime == Regime.GP,
+        },
+    )
 
-        notice_link = reverse("experts:award-notice-page", args=[lot.pk])
-        _notify(
-            entity_ids=[bid.entity_id],
-            kind="experts.award_notice",
-            subject=_("Award notice: %(t)s, lot %(n)s") % {"t": tender.title, "n": lot.number},
-            body=_("Sign the contract by %(d)s.") % {"d": contract_due_on.isoformat()},
-            link=notice_link,
-            now=now,
-        )
-        _notify(
-            entity_ids=[n.entity_id for n in sent],
-            kind="experts.result_notice",
-            subject=_("Result of %(t)s, lot %(n)s") % {"t": tender.title, "n": lot.number},
-            body=_("The lot was awarded to %(w)s.") % {"w": bid.entity.name},
-            link=notice_link,
-            now=now,
-        )
+    notice_link = reverse("experts:award-notice-page", args=[lot.pk])
+    _notify(
+        entity_ids=[bid.entity_id],
+        kind="experts.award_notice",
+        subject=_("Award notice: %(t)s, lot %(n)s") % {"t": tender.title, "n": lot.number},
+        body=_("Sign the contract by %(d)s.") % {"d": contract_due_on.isoformat()},
+        link=notice_link,
+        now=now,
+    )
+    _notify(
+        entity_ids=[n.entity_id for n in sent],
+        kind="experts.result_notice",
+        subject=_("Result of %(t)s, lot %(n)s") % {"t": tender.title, "n": lot.number},
+        body=_("The lot was awarded to %(w)s.") % {"w": bid.entity.name},
+        link=notice_link,
+        now=now,
+    )
 
-        _reveal_draw(lot=lot, actor=actor)
-        if not tender.lots.filter(status=Lot.Status.ACTIVE).exists():
-            tender_set_state(
-                tender=tender, actor=actor, target=TenderState.AWARDED, reason=str(_("Every lot is decided"))
-            )
-        journal_anchor(streams=[tender.stream], actor=actor)
+    _reveal_draw(lot=lot, actor=None if deemed else actor)
+    if not tender.lots.filter(status=Lot.Status.ACTIVE).exists():
+        tender_set_state(
+            tender=tender, actor=actor, target=TenderState.AWARDED, reason=str(_("Every lot is decided"))
+        )
+    journal_anchor(streams=[tender.stream], actor=journal_actor)
     return award

@@ -48,6 +48,8 @@ from trading.models import (
 from trading.services.announcements import announcement_create, announcement_publish, announcement_withdraw
 from trading.services.tenders import tender_resume, tender_set_state, tender_suspend_on_objection
 
+REEVALUATION_REASON_MAX = 1000
+
 
 def _suspended_for(objections, *, since: dt.datetime) -> dt.timedelta:
     """Total time covered by the objections' [raised, answered) intervals (overlaps counted once)."""
@@ -141,6 +143,7 @@ def publicity_start(*, lot: Lot, actor: User) -> Publicity:
             "announcement": ann,
             "candidates": candidates,
             "state": Publicity.State.OPEN,
+            "late": late is not None,
             "starts_at": now,
             "ends_at": ends_at,
             "created_at": now,
@@ -171,6 +174,7 @@ def publicity_start(*, lot: Lot, actor: User) -> Publicity:
                 "late": late is not None,
                 "latest_start": late.params.get("latest") if late else None,
                 "again": existing is not None,
+                "report_revision": report.revision,
             },
         )
         if tender.state == TenderState.EVALUATION:
@@ -375,12 +379,14 @@ def objection_answer(
                 tender=tender, actor=actor, reason=str(_("Every objection to the candidates is answered"))
             )
         if tender.state == TenderState.PUBLICITY and _lots_back_to_committee(tender):
-            tender_set_state(
+            tender = tender_set_state(
                 tender=tender,
                 actor=actor,
                 target=TenderState.EVALUATION,
                 reason=str(_("Upheld objection: lot %(n)s goes back to the committee") % {"n": lot.number}),
             )
+        if reevaluate:
+            _room_reopen(publicity=publicity, objection=objection, actor=actor)
         journal_anchor(streams=[tender.stream], actor=actor)
     return objection
 
@@ -400,6 +406,21 @@ def _publicity_resume(*, publicity: Publicity, actor: User) -> None:
         obj=publicity,
         payload={"ends_at": publicity.ends_at, "suspended_seconds": int(suspended.total_seconds())},
     )
+
+
+def _room_reopen(*, publicity: Publicity, objection: PublicityObjection, actor: User) -> None:
+    """The committee re-evaluates (条例54, 71): the room archives its signed report as a revision and
+    reopens at detailed scoring; its new report, once signed by all, is published again."""
+    from experts.services.evaluation import room_reevaluate  # the room part's service
+
+    with _publish_language():  # kept with the superseded report: the platform's language
+        reason = str(
+            _("Objection to the candidates of lot %(n)s upheld: %(answer)s")
+            % {"n": publicity.lot.number, "answer": objection.answer}
+        )
+    if len(reason) > REEVALUATION_REASON_MAX:  # the room keeps a reason of at most 1000 characters
+        reason = reason[: REEVALUATION_REASON_MAX - 1] + "…"
+    room_reevaluate(room=publicity.report.room, actor=actor, reason=reason)
 
 
 def _publicity_void(*, publicity: Publicity, objection: PublicityObjection, actor: User, now) -> None:

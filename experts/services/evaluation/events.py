@@ -40,6 +40,10 @@ class Event:
     REPORT = "report"
     SIGNED = "signed"
     CLOSED = "closed"
+    TIME_FLAG = "time_flag"
+    EXTENDED = "extended"
+    CORRECTED = "corrected"
+    REEVALUATION = "reevaluation"
 
 
 def room_group(lot_id: int) -> str:

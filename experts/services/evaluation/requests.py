@@ -137,7 +137,9 @@ def justification_decide(
     *, justification: LowPriceJustification, actor: User, accepted: bool
 ) -> LowPriceJustification:
     """The chair records the committee's finding: accepted, or rejected — the bid then fails
-    (条例51(五): a price below cost). Without an answer by the due time only a rejection is possible."""
+    (条例51(五): a price below cost). Without an answer by the due time only a rejection is possible.
+    Who decided and when are kept (`decided_by`, `decided_at`); while detailed scoring is open the
+    chair may decide again, and the last decision is the one kept."""
     if not isinstance(accepted, bool):
         raise ValidationFailed(_("Accept or reject."), code="decision_invalid")
     now = timezone.now()
@@ -152,14 +154,14 @@ def justification_decide(
             raise Conflict(_("The bidder may still answer."), code="justification_awaited")
         if j.answered_at is None and accepted:
             raise Conflict(_("An unanswered request cannot be accepted."), code="justification_unanswered")
-        j.accepted = accepted
-        j.save(update_fields=["accepted"])
+        j.accepted, j.decided_by, j.decided_at = accepted, actor, now
+        j.save(update_fields=["accepted", "decided_by", "decided_at"])
         room_bump(room, event=Event.JUSTIFICATION)
         journal(
             room,
             action="justification_decided",
             actor=actor,
             obj=j,
-            payload={"bid": str(j.bid_id), "accepted": accepted},
+            payload={"bid": str(j.bid_id), "accepted": accepted, "decided_at": now},
         )
     return j

@@ -3,7 +3,8 @@ non-price criteria with their outliers, and the chair closing each stage (DOMAIN
 
 A verdict or score may be given and changed while its stage is the current one; once the stage is
 closed, a member may only fill in what they have not given yet (a replacement member catching up),
-never change a given one (87号令64 limits changes after the summation to listed errors).
+never change a given one. A given score changes after the summary only by a correction in one of
+the four cases of 87号令64 (experts.services.evaluation.corrections); anything else is `score_locked`.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ from experts.services.evaluation.events import Event
 from experts.services.evaluation.outcome import Snapshot, evaluated_price
 from trading.models import Notification, User
 
+# From the summary on, a given score changes only by `score_correct` (87号令64); in the summary a
+# replacement member may still give the scores they have not given.
+SCORES_LOCKED = frozenset({Phase.SUMMARY, Phase.SIGNING, Phase.CLOSED})
 NEXT_PHASE = {
     Phase.QUALIFICATION: Phase.PRELIMINARY,
     Phase.PRELIMINARY: Phase.DETAILED,
@@ -193,6 +197,12 @@ def score_submit(*, member: Member, actor: User, bid: Bid, criterion: str, value
         existing = Score.objects.filter(
             member=member, bid_id=getattr(bid, "pk", None), criterion=criterion
         ).first()
+        if room.phase in SCORES_LOCKED and (existing is not None or room.phase != Phase.SUMMARY):
+            raise Conflict(
+                _("After the summary a score changes only by a correction in the cases of the law."),
+                code="score_locked",
+                source=rules.SRC_SCORE_CORRECTION,
+            )
         _may_write(room, Phase.DETAILED, existing)
         snap = Snapshot.load(room)
         bid = _bid_in(snap, bid, Phase.DETAILED)
@@ -200,7 +210,15 @@ def score_submit(*, member: Member, actor: User, bid: Bid, criterion: str, value
             member=member,
             bid=bid,
             criterion=criterion,
-            defaults={"value": number, "comment": comment, "at": timezone.now()},
+            # Scoring again while detailed scoring is open (after a re-evaluation too) replaces any
+            # earlier correction: corrections are what changed after the summary.
+            defaults={
+                "value": number,
+                "comment": comment,
+                "at": timezone.now(),
+                "corrected_from": None,
+                "correction_case": "",
+            },
         )
         snap.scores[(member.pk, str(bid.pk), criterion)] = score
         outliers = _refresh_outliers(room, snap, bid, found)

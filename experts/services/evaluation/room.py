@@ -38,6 +38,7 @@ from experts.services.evaluation.common import (
 )
 from experts.services.evaluation.declaration import declaration_record
 from experts.services.evaluation.events import Event
+from experts.services.evaluation.timing import scheduled_end
 from trading.access import require_role
 from trading.models import Lot, Notification, Regime, Role, Tender, TenderState, User
 from trading.services.tenders.states import tender_set_state
@@ -84,7 +85,9 @@ def _tenderee_reps(tender: Tender, users, expert_users: set[int]) -> list[User]:
 
 def room_open(*, lot: Lot, actor: User, tenderee_reps=()) -> EvaluationRoom:
     """Centre staff open the room of a lot whose opening is closed and whose drawn committee has
-    confirmed. Seats are numbered in the draw's order (group, position), then the representatives."""
+    confirmed. Seats are numbered in the draw's order (group, position), then the representatives.
+    The room ends when the draw request says (`evaluation_ends_at` → `ends_at`; see timing.py for
+    extensions)."""
     require_role(actor, Role.CENTRE, Role.ADMIN)
     from experts.services.draw import committee_assignments
 
@@ -132,7 +135,12 @@ def room_open(*, lot: Lot, actor: User, tenderee_reps=()) -> EvaluationRoom:
                 tender=tender, actor=actor, target=TenderState.EVALUATION, reason="evaluation room"
             )
         room = EvaluationRoom.objects.create(
-            lot=lot, draw=draw, phase=Phase.DECLARATIONS, phase_changed_at=now, opens_at=now
+            lot=lot,
+            draw=draw,
+            phase=Phase.DECLARATIONS,
+            phase_changed_at=now,
+            opens_at=now,
+            ends_at=scheduled_end(draw.request),
         )
         room.lot = lot
         members = [
@@ -150,6 +158,7 @@ def room_open(*, lot: Lot, actor: User, tenderee_reps=()) -> EvaluationRoom:
             actor=actor,
             payload={
                 "draw": draw.pk,
+                "ends_at": room.ends_at,
                 "seats": [
                     {
                         "seat": m.seat,
