@@ -232,11 +232,11 @@ def test_the_deadlines_page_shows_the_notes_and_drops_a_filed_report(clock, clie
 
     clock.set(at(award.report_due_on - dt.timedelta(days=1)))
     page = page_of(client, world.agency, url)
-    assert page.count("deemed chosen") == 1  # the report row
+    assert page.count('data-note="deemed"') == 1  # the report row
 
     svc.supervisor_report_record(award=award, actor=world.agency, filed_on=timezone.localdate(clock()))
     clock.set(at(award.contract_due_on - dt.timedelta(days=1)))
     page = page_of(client, world.agency, url)
     rows = [r for r in page.split("<tr") if "/experts/award/lots/" in r]
     assert len(rows) == 1  # the contract; the filed report is gone
-    assert "deemed chosen" in rows[0] and "report filed on" in rows[0]
+    assert 'data-note="deemed"' in rows[0] and 'data-note="report-filed"' in rows[0]

@@ -127,7 +127,7 @@ def test_a_voided_publicity_can_be_published_again_from_the_lot_page(world, clie
     page = client.get(lot_url).content.decode()
     assert reverse("experts:award-publicity-start", args=[world.lot.pk]) not in page
     assert reverse("experts:award-decide", args=[world.lot.pk]) not in page
-    assert "re-evaluating" in page
+    assert 'id="reevaluating"' in page
     again = client.post(reverse("experts:award-publicity-start", args=[world.lot.pk]))
     assert again.status_code == 409 and b"report_not_final" in again.content
 
