@@ -60,6 +60,8 @@ class Command(BaseCommand):
                     counts[name] = "error"
             if once or options.get("verbosity", 1) > 1:
                 self.stdout.write(json.dumps({"run_experts": counts}))
-            close_old_connections()
-            if once or stop.wait(max(interval, 0.1)):
+            if once:
+                return
+            close_old_connections()  # a long-running loop must not hold a stale connection
+            if stop.wait(max(interval, 0.1)):
                 return
