@@ -52,7 +52,7 @@ def _world(size: int):
     employers = MarketEntity.objects.bulk_create(
         [
             MarketEntity(
-                uscc=f"91450100{i:09d}X"[:18],
+                uscc=f"BENCH{i:013d}",  # not a valid USCC, never one a factory makes
                 name=f"单位{i}",
                 registered_capital=1,
                 region_code="450100",
