@@ -351,7 +351,8 @@ def rating_view(request, lot_id: int):
     from experts.services.pool import rating_record
 
     def rate(lot):
-        expert = Expert.objects.filter(pk=request.POST.get("expert") or 0).first()
+        raw = request.POST.get("expert", "")
+        expert = Expert.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
         if expert is None:
             raise NotFound(_("No such expert."), code="expert_not_found")
         try:
