@@ -7,7 +7,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from stdnum.cn import ric
@@ -31,16 +30,6 @@ SPLIT_RE = re.compile(r"[;；、,，\s]+")
 def expert_stream(expert: Expert) -> str:
     """The expert's journal stream (named like trading's `entity:<pk>` / `person:<pk>`)."""
     return f"expert:{expert.pk}"
-
-
-def rule_setting(name: str, default: Any) -> Any:
-    """An [S]/[G] default from experts.rules, or from settings.EXPERT_RULES, else `default`."""
-    try:
-        from experts.rules import setting
-
-        return setting(name)
-    except (ImportError, KeyError):
-        return (getattr(settings, "EXPERT_RULES", None) or {}).get(name, default)
 
 
 # --- validation --------------------------------------------------------------------------------

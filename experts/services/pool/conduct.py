@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from archive.journal import journal_append
 from core.errors import AccessDenied, Conflict, RuleViolation, ValidationFailed
+from experts import rules
 from experts.models import Assignment, Draw, EvaluationRoom, Expert, Rating, Sanction
 from experts.services.pool.admission import status_write
 from experts.services.pool.common import (
@@ -22,7 +23,6 @@ from experts.services.pool.common import (
     expert_stream,
     notify_expert,
     require_not_removed,
-    rule_setting,
 )
 from trading.access import manages_tender, require_login, require_role
 from trading.calendar import default_calendar
@@ -32,7 +32,7 @@ from trading.services.credit import credit_record_create
 
 def rating_due_on(evaluated_at: dt.datetime) -> dt.date:
     """The last day to rate: N working days after the evaluation ended (财库〔2016〕198号 [S])."""
-    return default_calendar().add_working_days(evaluated_at, int(rule_setting("rating_working_days", 5)))
+    return default_calendar().add_working_days(evaluated_at, int(rules.setting("rating_working_days")))
 
 
 def evaluation_ended_at(lot: Lot) -> dt.datetime | None:
@@ -152,8 +152,8 @@ def sanction_impose(
     fine = _fine(fine_amount)
     if kind == Sanction.Kind.FINE:
         low, high = (
-            Decimal(str(rule_setting("fine_min", "2000"))),
-            Decimal(str(rule_setting("fine_max", "50000"))),
+            Decimal(str(rules.setting("fine_min"))),
+            Decimal(str(rules.setting("fine_max"))),
         )
         if fine is None:
             raise ValidationFailed(_("A fine needs its amount."), code="fine_amount_required")

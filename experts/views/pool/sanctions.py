@@ -10,10 +10,10 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from core.errors import DomainError
+from experts import rules
 from experts import selectors_pool as sel
 from experts.models import Expert, Sanction
 from experts.services import pool
-from experts.services.pool.common import rule_setting
 from experts.views.pool.forms import SANCTION, field_map, form_error, parse_date, raise_if_invalid
 from trading.access import require_role
 from trading.views.accounts import form_field, signed_in
@@ -82,8 +82,8 @@ def pool_sanction(request, pk: int):
             "expert": expert,
             "sanctions": sel.expert_sanctions(expert),
             "fields": _sanction_fields(expert, data, field_map(error)),
-            "fine_min": rule_setting("fine_min", "2000"),
-            "fine_max": rule_setting("fine_max", "50000"),
+            "fine_min": rules.setting("fine_min"),
+            "fine_max": rules.setting("fine_max"),
             "error": error,
         },
         status=status,
