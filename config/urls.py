@@ -12,6 +12,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("bidding/", include("bidding.urls")),
     path("experts/", include("experts.urls")),
+    path("monitoring/", include("monitoring.urls")),
     path("", include("trading.urls")),
     path("", include("trading.portal_urls")),
 ]

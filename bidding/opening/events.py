@@ -8,15 +8,14 @@ goes to `monitoring.readout`, the live monitoring hook (issue 3, item 7; docs/op
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
-import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
+
+from core.realtime import group_send
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +23,10 @@ MONITORING_READOUT_GROUP = "monitoring.readout"
 # The consumer method a group message is delivered to ("hall.event" → hall_event).
 HALL_MESSAGE_TYPE = "hall.event"
 MONITORING_MESSAGE_TYPE = "monitoring.readout"
+# Sent in the process that read the bids out, once the read-out has committed, with `lot_id`:
+# monitoring connects its live check here (bidding never imports monitoring, DESIGN §2). Sent
+# robustly: a receiver's failure is logged by the receiver and never reaches the hall.
+readout_done = Signal()
 
 
 class Event:
@@ -96,21 +99,7 @@ def monitoring_readout_message(*, lot_id: int) -> dict:
     }
 
 
-def _group_send(group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    send = async_to_sync(layer.group_send)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        send(group, message)
-        return
-    # A synchronous caller inside a running loop (a script or a browser test driving the services
-    # directly): async_to_sync refuses that thread, so the message leaves from a helper thread.
-    worker = threading.Thread(target=send, args=(group, message), daemon=True)
-    worker.start()
-    worker.join(timeout=10)
+_group_send = group_send  # tests replace it to watch what is sent
 
 
 def send_now(*, lot_id: int, event: str) -> None:
@@ -130,6 +119,10 @@ def send_now(*, lot_id: int, event: str) -> None:
             _group_send(MONITORING_READOUT_GROUP, monitoring_readout_message(lot_id=lot_id))
     except Exception:  # the change is committed; the event is a notification of it
         logger.exception("opening hall event %s for lot %s was not sent", event, lot_id)
+    if event == Event.READOUT:
+        for receiver, result in readout_done.send_robust(sender=Event, lot_id=lot_id):
+            if isinstance(result, Exception):
+                logger.error("readout receiver %r failed for lot %s: %r", receiver, lot_id, result)
 
 
 def hall_changed(*, lot_id: int, event: str) -> None:

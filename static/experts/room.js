@@ -15,6 +15,7 @@
   var attempt = 0;
   var stopped = false;
   var nextId = 1;
+  var alertsLoaded = false;
 
   function msg(name) { return root.dataset["msg" + name.replace(/(^|-)(\w)/g, function (m, d, c) { return c.toUpperCase(); })] || ""; }
   function $(id) { return document.getElementById(id); }
@@ -67,9 +68,35 @@
     return true;
   }
 
+  // --- collusion alerts of the lot (monitoring's JSON; refreshed when the server says one changed) ---
+  function loadAlerts() {
+    var panel = $("room-alerts");
+    if (!panel || !window.fetch) { return; }
+    fetch(panel.dataset.url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (data) {
+        var list = $("room-alerts-list");
+        if (!data || !list) { return; }
+        list.replaceChildren();
+        data.alerts.forEach(function (a) {
+          var item = el("li", null, { "data-alert": String(a.id), "data-level": String(a.level) });
+          item.append(el("strong", a.level_label), " ", el("span", a.message));
+          var codes = el("ul", null, { "class": "small" });
+          a.indicators.forEach(function (i) {
+            codes.append(el("li", i.label + (i.legal_source ? " — " + i.legal_source : ""), { "data-code": i.code }));
+          });
+          item.append(codes);
+          list.append(item);
+        });
+        panel.hidden = data.alerts.length === 0;
+      })
+      .catch(function () { /* the panel is informative; the room works without it */ });
+  }
+
   function receive(m) {
     if (m.type === "state") {
       if (!state || m.room.version >= state.room.version) { state = m; render(); }
+      if (m.event === "monitoring_alert" || !alertsLoaded) { alertsLoaded = true; loadAlerts(); }
       if (m.event && msg("event-" + m.event)) { notice(msg("event-" + m.event), false); }
     } else if (m.type === "error") {
       var detail = m.error.params && m.error.params.count ? " (" + m.error.params.count + " " + msg("missing") + ")" : "";

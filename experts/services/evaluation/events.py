@@ -8,13 +8,11 @@ every socket re-reads its own view of the room when told that the room changed.
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import threading
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.db import transaction
+
+from core.realtime import group_send
 
 logger = logging.getLogger(__name__)
 
@@ -51,21 +49,7 @@ def room_group(lot_id: int) -> str:
     return f"evaluation.{int(lot_id)}"
 
 
-def _group_send(group: str, message: dict) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    send = async_to_sync(layer.group_send)
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        send(group, message)
-        return
-    # A synchronous caller inside a running loop (a browser test driving the services directly):
-    # async_to_sync refuses that thread, so the message leaves from a helper thread.
-    worker = threading.Thread(target=send, args=(group, message), daemon=True)
-    worker.start()
-    worker.join(timeout=10)
+_group_send = group_send  # tests replace it to watch what is sent
 
 
 def send_now(*, lot_id: int, event: str, version: int) -> None:

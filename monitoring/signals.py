@@ -1,0 +1,17 @@
+"""Receivers of the signals the layers below send to monitoring (connected in MonitoringConfig.ready)."""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def on_readout(sender, *, lot_id: int, **kwargs) -> None:
+    """bidding's readout_done: the live check of the lot. It never breaks the hall: failures are logged."""
+    from monitoring.services.analysis import lot_check
+
+    try:
+        lot_check(lot_id=lot_id)
+    except Exception:
+        logger.exception("live monitoring check of lot %s failed", lot_id)
