@@ -284,6 +284,12 @@ def _json_setting(name: str) -> dict:
 TRADING_RULES: dict = _json_setting("TRADING_RULES")
 EXPERT_RULES: dict = _json_setting("EXPERT_RULES")
 WORKING_CALENDAR_OVERRIDES: dict = _json_setting("WORKING_CALENDAR_OVERRIDES")
+# Collusion monitoring (monitoring/rules.py DEFAULTS: thresholds, weights, alert levels), e.g.
+# {"alert_low": 0.6, "regular_min_bids": 4}; the market batch's period in minutes; the largest bid
+# document whose text is extracted for the similarity check.
+MONITORING_RULES: dict = _json_setting("MONITORING_RULES")
+MONITORING_BATCH_MINUTES = float(os.environ.get("MONITORING_BATCH_MINUTES", "60"))
+MONITORING_TEXT_MAX_BYTES = int(os.environ.get("MONITORING_TEXT_MAX_BYTES", str(20 * 1024 * 1024)))
 
 # Absolute base URL of the platform (https://ggzy.example.gov.cn), used where a link leaves
 # the site: the CRL distribution point in certificates, OCDS URIs, feeds.

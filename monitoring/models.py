@@ -190,3 +190,28 @@ class MonitoringReport(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["tender", "revision"], name="monitoring_report_revision")
         ]
+
+
+class BidText(models.Model):
+    """The text of an opened bid document, extracted once when the bid is decrypted (during the
+    decryption window) so that the check at the read-out compares texts without re-reading PDFs."""
+
+    bid = models.OneToOneField("bidding.Bid", on_delete=models.CASCADE, related_name="monitoring_text")
+    text = models.ForeignKey(
+        "archive.Blob",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text=_("UTF-8 text; empty when the document had no extractable text."),
+    )
+    chars = models.PositiveIntegerField(default=0)
+    document_sha256 = models.CharField(max_length=64, blank=True)
+    extracted_at = models.DateTimeField()
+    seconds = models.FloatField(default=0)
+    skipped = models.CharField(
+        max_length=40, blank=True, help_text=_("Why no text was taken: too large, unreadable.")
+    )
+
+    class Meta:
+        verbose_name = _("bid document text")

@@ -52,16 +52,16 @@ DEFAULTS: dict[str, Any] = {
     "screen_min_bids": 3,  # price screens need at least this many bids
     "low_cv": 0.03,  # coefficient of variation at most
     "low_spread": 0.05,  # (max − min) / min at most
-    "high_rd": 2.0,  # rdalt at least: the winner far below a tight group of cover bids
+    "high_rd": 3.0,  # rdalt at least: the winner far below a tight group of cover bids
     "near_ceiling": 0.98,  # lowest bid / ceiling price at least
     # -- weights of the non-statutory indicators (noisy-or, see the module docstring) [G] ---------------
-    "same_ip_weight": 0.35,
-    "linked_parties_weight": 0.3,
+    "same_ip_weight": 0.2,  # internet cafés and agencies' halls share IPs (benign collisions)
+    "linked_parties_weight": 0.25,
     "shared_typos_weight": 0.45,
-    "clustered_uploads_weight": 0.15,
+    "clustered_uploads_weight": 0.1,
     "low_cv_weight": 0.2,
     "low_spread_weight": 0.1,
-    "high_rd_weight": 0.15,
+    "high_rd_weight": 0.1,
     "near_ceiling_weight": 0.15,
     # market-wide patterns found by the batch (monitoring.market via monitoring.pipeline) [G]
     "cover_bidding_weight": 0.35,
@@ -70,8 +70,8 @@ DEFAULTS: dict[str, Any] = {
     "model_anomaly_weight": 0.0,
     "model_weight": 1.0,
     # -- alert levels --------------------------------------------------------------------------------------
-    "alert_high": 0.6,  # level 2 at or above
-    "alert_low": 0.3,  # level 3 at or above; below: no alert
+    "alert_high": 0.75,  # level 2 at or above
+    "alert_low": 0.5,  # level 3 at or above; below: no alert
 }
 
 STATUTORY = (

@@ -15,3 +15,13 @@ def on_readout(sender, *, lot_id: int, **kwargs) -> None:
         lot_check(lot_id=lot_id)
     except Exception:
         logger.exception("live monitoring check of lot %s failed", lot_id)
+
+
+def on_bid_decrypted(sender, *, bid_id, **kwargs) -> None:
+    """bidding's bid_decrypted: keep the document's text for the read-out's check (failures logged)."""
+    from monitoring.services.analysis import bid_text_cache
+
+    try:
+        bid_text_cache(bid_id=bid_id)
+    except Exception:
+        logger.exception("text of bid %s not kept for monitoring", bid_id)

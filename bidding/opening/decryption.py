@@ -26,7 +26,7 @@ from bidding.opening.common import (
     session_bump,
     session_lock,
 )
-from bidding.opening.events import Event
+from bidding.opening.events import Event, bid_opened
 from core.canonical import digest
 from core.errors import AccessDenied, Conflict, DomainError
 from trading.models import ActivityEvidence, DecryptionPolicy, Lot, Role, User
@@ -57,6 +57,8 @@ def _apply(session: OpeningSession, bid: Bid, *, outcome: str, cek: bytes, opene
     bid.form = opened.form
     bid.document_meta = opened.document_meta
     bid.save(update_fields=["decryption", "content_key", "decrypted_at", "form", "document_meta"])
+    bid_id = bid.pk
+    transaction.on_commit(lambda: bid_opened(bid_id=bid_id))
 
 
 def bid_decrypt(*, bid: Bid, cek, actor: User, request=None) -> Bid:

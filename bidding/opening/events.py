@@ -27,6 +27,15 @@ MONITORING_MESSAGE_TYPE = "monitoring.readout"
 # monitoring connects its live check here (bidding never imports monitoring, DESIGN §2). Sent
 # robustly: a receiver's failure is logged by the receiver and never reaches the hall.
 readout_done = Signal()
+# Sent once a bid's decryption has committed, with `bid_id`: monitoring extracts the document's text
+# then, during the decryption window, so that the check at the read-out need not (its goal is < 1 s).
+bid_decrypted = Signal()
+
+
+def bid_opened(*, bid_id) -> None:
+    for receiver, result in bid_decrypted.send_robust(sender=Event, bid_id=bid_id):
+        if isinstance(result, Exception):
+            logger.error("bid_decrypted receiver %r failed for bid %s: %r", receiver, bid_id, result)
 
 
 class Event:

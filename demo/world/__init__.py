@@ -3,8 +3,10 @@ journal entry, announcement and timeline is what the platform itself would have 
 
 The builder is assembled from one mixin per part of the world: registry (people, entities, users,
 certificates), pool (the expert pool and what its experts declared), tenders (the tender table),
-lifecycle (each tender past its deadline: bids, draw, opening, evaluation room, publicity, award),
-bidding (sealing bids with the demo key files, and the tender whose opening is about to start).
+lifecycle (each tender past its deadline: bids, draw, opening, publicity, award) with room (the evaluation room),
+bidding (sealing bids with the demo key files, and the tender whose opening is about to start),
+clients (the computers and files bidders work with: the evidence monitoring reads), monitoring (the
+model the live checks use, the market batch and the tenders' monitoring reports).
 """
 
 from __future__ import annotations
@@ -21,8 +23,10 @@ from archive.journal import journal_anchor
 from demo.world.bidding import BiddingMixin, OpeningSoonMixin
 from demo.world.clock import simulated_now
 from demo.world.lifecycle import LifecycleMixin
+from demo.world.monitoring import MonitoringMixin
 from demo.world.pool import PoolMixin
 from demo.world.registry import USCC_ALPHABET, RegistryMixin
+from demo.world.room import RoomMixin
 from demo.world.tenders import TendersMixin
 from trading.models import MarketEntity, Tender, User
 from trading.services.entities import entity_register
@@ -30,7 +34,16 @@ from trading.services.entities import entity_register
 DEMO_PASSWORD = "Demo@2026"
 
 
-class WorldBuilder(RegistryMixin, PoolMixin, TendersMixin, BiddingMixin, LifecycleMixin, OpeningSoonMixin):
+class WorldBuilder(
+    RegistryMixin,
+    PoolMixin,
+    TendersMixin,
+    BiddingMixin,
+    LifecycleMixin,
+    RoomMixin,
+    OpeningSoonMixin,
+    MonitoringMixin,
+):
     def __init__(
         self, *, seed: int = 2026, password: str = DEMO_PASSWORD, now: dt.datetime | None = None, out=None
     ):
@@ -54,9 +67,11 @@ class WorldBuilder(RegistryMixin, PoolMixin, TendersMixin, BiddingMixin, Lifecyc
             self.build_certificates()
             self.build_tenderee_staff()
         self.build_pool(start + dt.timedelta(days=2))
+        self.build_model(start + dt.timedelta(days=3))
         self.build_tenders()
         self.pool_agenda_run(self.now)
         self.build_opening_soon()
+        self.build_monitoring_batch(self.now)
         with simulated_now(self.now - dt.timedelta(days=1)), transaction.atomic():
             # Yesterday's registration, waiting in the centre's verification queue.
             entity_register(

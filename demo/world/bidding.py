@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from demo.world.clients import Machine, client_request, file_meta, office_machine
 from demo.world.clock import simulated_now
 from demo.world.pdf import small_pdf
 from trading.services.tenders import (
@@ -22,6 +23,21 @@ from trading.services.tenders import (
 
 
 class BiddingMixin:
+    def file_author(self, username: str) -> str:
+        """The name in the author field of the bidder's files: the person of its demo user (its bid
+        agent), or its legal representative when another bidder's agent has the same name (two
+        people of one name must not look like one preparer)."""
+        authors = self.__dict__.setdefault("_authors", {})
+        if username not in authors:
+            user = self.users[username]
+            taken = set(authors.values())
+            rep = user.entity.legal_rep
+            candidates = [user.person.name if user.person_id else "", rep.name if rep else ""]
+            authors[username] = next(
+                (n for n in candidates if n and n not in taken), f"{user.entity.name[:4]}投标部"
+            )
+        return authors[username]
+
     def bidder_key(self, username: str):
         """The bidder's private key, from its demo key file (cached: unlocking it is deliberately slow)."""
         from trading import keyclient
@@ -43,15 +59,23 @@ class BiddingMixin:
         duration_days: int = 150,
         quality: str = "合格",
         document: bytes | None = None,
+        machine: Machine | None = None,
+        prepared_by: str | None = None,
+        technical: list[str] | None = None,
     ):
         """Seal a bid form and a small bid document in the bidder's name (as its client would) and
-        upload it through the submission service. Returns (bid, content key)."""
+        upload it through the submission service, from the bidder's computer (`machine`, by default its
+        office's) with the file's authoring metadata. `prepared_by` names another bidder whose staff
+        prepared the file (author, company and pricing licence are that bidder's); `technical` lines
+        are added to the document's technical part. Returns (bid, content key)."""
         from bidding import envelope
         from bidding.selectors import recipients_for
         from bidding.services import submission
 
         user = self.users[username]
         key = self.bidder_key(username)
+        machine = machine or office_machine(username)
+        preparer = prepared_by or username
         with simulated_now(at):
             info = recipients_for(lot=lot, user=user)
             pm = user.entity.positions.filter(role="project_manager").select_related("person").first()
@@ -67,6 +91,7 @@ class BiddingMixin:
                         "第一章 投标函及投标函附录",
                         "第二章 法定代表人身份证明及授权委托书",
                         "第三章 技术方案（施工组织设计 / 服务方案）",
+                        *(technical or []),
                         "第四章 商务部分及类似项目业绩",
                     ],
                 )
@@ -104,11 +129,21 @@ class BiddingMixin:
             data = out.getvalue()
             session = submission.upload_start(lot=lot, user=user, size=len(data))
             session = submission.upload_append(upload=session, user=user, offset=0, data=data)
+            meta = file_meta(
+                username=preparer,
+                document=document,
+                name="投标文件.pdf",
+                author=self.file_author(preparer),
+                company=self.users[preparer].entity.name,
+                works=lot.tender.category == "works",
+            )
             bid = submission.upload_complete(
                 upload=session,
                 user=user,
                 header=envelope.b64u(sealed.header_bytes),
                 signature=sealed.signature,
+                file_meta=meta,
+                request=client_request(self.rf, machine, "/bidding/upload/complete"),
             )
         return bid, sealed.cek
 
@@ -138,7 +173,9 @@ class OpeningSoonMixin:
         for i, name in enumerate(["bidder", "bidder2", "bidder4", "bidder7"]):
             user = self.users[name]
             with simulated_now(published + dt.timedelta(days=1, hours=i)), transaction.atomic():
-                tender_document_download(tender=tender, user=user, request=None)
+                tender_document_download(
+                    tender=tender, user=user, request=client_request(self.rf, office_machine(name))
+                )
             self.bid_seal_submit(
                 lot=lot,
                 username=name,

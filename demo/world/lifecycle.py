@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from unittest import mock
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from demo.world.clients import COLLUSION_TECHNICAL, cafe_machine, client_request, office_machine
 from demo.world.clock import simulated_now
 from trading.models import Lot, Regime, User
 
@@ -47,9 +47,13 @@ class LotPlan:
     clarify: bool = False  # a clarification asked of a bidder during the detailed scoring
     doubt: bool = False  # one member fails a bid at the qualification review (a minority verdict)
     objection: bool = False  # an objection to the candidates, answered (not upheld)
+    collude: bool = False  # the first two bidders rig the lot (demo.world.clients; a level-1 alert)
+    cafe: bool = False  # the first two bidders upload from one internet café (a weak indicator)
+    dismiss: str = ""  # the regulator's reason for dismissing the weak alert the read-out raised, if any
     contract: bool = True
     window: tuple[dt.datetime, dt.datetime] | None = None
     bids: list = field(default_factory=list)  # [(user, bid, cek)]
+    machines: dict = field(default_factory=dict)  # username -> the computer it decrypts from
 
 
 class LifecycleMixin:
@@ -71,16 +75,34 @@ class LifecycleMixin:
 
     # --- bids -----------------------------------------------------------------------------------------
     def lot_bids(self, *, lot: Lot, plan: LotPlan, start: dt.datetime) -> None:
-        """The bidders seal and upload their bids; the centre records their bank guarantees."""
+        """The bidders seal and upload their bids; the centre records their bank guarantees, with the
+        account each guarantee's fee was paid from (the bidder's basic account).
+
+        In the collusion story the first two bidders' bids are prepared on the first one's computer by
+        its staff, share their technical part word for word, are priced a round 2 % apart, and both
+        guarantees are paid from the first one's account. In the internet-café story the first two
+        upload from the café (each from its own seat) and decrypt from their offices."""
         from bidding.models import BidSecurity
         from bidding.services.security import bid_security_record
+        from trading.models import BankAccount
 
         ceiling = lot.ceiling_price or lot.budget
         last = len(plan.bidders) - 1
+        first = plan.bidders[0]
+        first_price = None
         for i, username in enumerate(plan.bidders):
-            ratio = Decimal(self.rng.randrange(905, 985)) / 1000
+            ratio = Decimal(self.rng.randrange(84000, 99000)) / 100000
             price = self._money(ceiling * ratio)
             user = self.users[username]
+            machine, prepared_by, technical, payer = office_machine(username), None, None, user.entity
+            if plan.collude and i < 2:
+                machine, prepared_by, technical = office_machine(first), first, COLLUSION_TECHNICAL
+                payer = self.users[first].entity
+                if i == 1:
+                    price = self._money(first_price * Decimal("1.02"))
+            elif plan.cafe and i < 2:
+                machine = cafe_machine(seat=7 + 5 * i)
+            plan.machines[username] = office_machine(first if plan.collude and i < 2 else username)
             bid, cek = self.bid_seal_submit(
                 lot=lot,
                 username=username,
@@ -88,7 +110,13 @@ class LifecycleMixin:
                 at=start + i * 3 * HOUR + self.rng.randrange(0, 50) * MINUTE,
                 # The bid the committee rejects promises a longer duration than the lot allows.
                 duration_days=(lot.duration_days or 180) + (30 if plan.reject and i == last else 0),
+                machine=machine,
+                prepared_by=prepared_by,
+                technical=technical,
             )
+            if i == 0:
+                first_price = price
+            account = BankAccount.objects.filter(entity=payer, is_basic=True).first()
             self.act(
                 start + DAY + i * 20 * MINUTE,
                 bid_security_record,
@@ -96,6 +124,7 @@ class LifecycleMixin:
                 entity=user.entity,
                 amount=lot.bid_security,
                 method=BidSecurity.Method.GUARANTEE,
+                payer_account_number=account.account_number if account else "",
                 reference=f"BH{lot.tender.code[-8:]}{lot.number}{i + 1:02d}",
                 actor=self.users["centre"],
                 received_at=start + DAY - HOUR,
@@ -191,8 +220,14 @@ class LifecycleMixin:
             self.act(t, hall.opening_publish_bidders, lot=lot, actor=host)
             self.act(t + MINUTE, hall.opening_start_decryption, lot=lot, actor=host)
             for j, (user, bid, cek) in enumerate(bids):
+                machine = plans[lot.pk].machines.get(user.username) or office_machine(user.username)
                 self.act(
-                    t + (3 + 2 * j) * MINUTE, hall.bid_decrypt, bid=bid, cek=envelope.b64u(cek), actor=user
+                    t + (3 + 2 * j) * MINUTE,
+                    hall.bid_decrypt,
+                    bid=bid,
+                    cek=envelope.b64u(cek),
+                    actor=user,
+                    request=client_request(self.rf, machine, "/bidding/opening/decrypt"),
                 )
             t += (4 + 2 * len(bids)) * MINUTE
             self.act(t, hall.opening_start_readout, lot=lot, actor=host)
@@ -208,160 +243,6 @@ class LifecycleMixin:
             self.act(t + (5 + len(bids)) * MINUTE, hall.opening_close, lot=lot, actor=host)
 
     # --- the evaluation room -----------------------------------------------------------------------------
-    def lot_room(self, *, lot: Lot, plan: LotPlan):
-        """The room of one lot, as far as the plan's `stop`. Returns the room."""
-        from experts.models import Member
-        from experts.services import evaluation as ev
-        from experts.services.evaluation.common import review_criteria, scored_criteria
-
-        rng = self.rng
-        t = plan.window[0]
-        rep = self._tenderee_rep(lot.tender)
-        room = self.act(
-            t, ev.room_open, lot=lot, actor=self.users["centre"], tenderee_reps=[rep] if rep else []
-        )
-        members = list(Member.objects.filter(room=room).select_related("user").order_by("seat"))
-        experts = [m for m in members if m.kind == Member.Kind.EXPERT]
-        for m in members:
-            t += rng.randrange(1, 4) * MINUTE
-            self.act(t, ev.member_declare, member=m, actor=m.user)
-        if plan.chair:
-            chair = next(m for m in experts if m.user.username == plan.chair)
-        else:
-            chair = experts[rng.randrange(len(experts))]
-        for m in members:
-            t += MINUTE
-            room.refresh_from_db()
-            if room.chair_id is not None:
-                break
-            self.act(t, ev.chair_vote, member=m, actor=m.user, candidate=chair)
-        room.refresh_from_db()
-        bids = [b for _u, b, _c in plan.bids]
-        # Review stages: everyone passes everything, except what the plan says.
-        rejected = bids[-1] if plan.reject else None
-        doubter = experts[-1]
-        for stage in ("qualification", "preliminary"):
-            t += 10 * MINUTE
-            for m in members:
-                if plan.stop == "qualification" and m.pk == chair.pk:
-                    continue  # the chair's own verdicts are left for the demo tour
-                for bid in bids:
-                    for c in review_criteria(lot, stage):
-                        passed, reason = True, ""
-                        if (
-                            plan.doubt
-                            and stage == "qualification"
-                            and c["code"] == "record"
-                            and m.pk == doubter.pk
-                            and bid == bids[0]
-                        ):
-                            passed = False
-                            reason = "类似项目业绩证明材料中有一项合同未附竣工验收证明，建议不予认可。"
-                        if (
-                            stage == "preliminary"
-                            and bid == rejected
-                            and c["code"] == "duration"
-                            and m.kind == Member.Kind.EXPERT
-                        ):
-                            passed = False
-                            reason = "投标函载明的工期超过招标文件规定的最长工期，属于未实质性响应。"
-                        t += 10 * dt.timedelta(seconds=1)
-                        self.act(
-                            t,
-                            ev.review_submit,
-                            member=m,
-                            actor=m.user,
-                            bid=bid,
-                            stage=stage,
-                            criterion=c["code"],
-                            passed=passed,
-                            reason=reason,
-                        )
-            if plan.stop == "qualification":
-                return room
-            t += 5 * MINUTE
-            self.act(t, ev.stage_complete, room=room, actor=chair.user)
-        # Detailed scoring of the bids still in play.
-        scoring = [b for b in bids if b != rejected]
-        criteria = scored_criteria(lot)
-        if plan.clarify and scoring:
-            from experts.models import Clarification
-
-            asker = experts[0]
-            target = scoring[-1]
-            t += 5 * MINUTE
-            c = self.act(
-                t,
-                ev.clarification_ask,
-                member=asker,
-                actor=asker.user,
-                bid=target,
-                question="请澄清投标文件中所投设备的原厂质保期限及质保期内的响应时间。",
-            )
-            bidder_user = next(u for u, b, _c in plan.bids if b == target)
-            t += 25 * MINUTE
-            self.act(
-                t,
-                ev.clarification_answer,
-                clarification=Clarification.objects.get(pk=c.pk),
-                actor=bidder_user,
-                answer="所投设备原厂质保5年；质保期内接到报修后2小时响应、24小时内到场。",
-            )
-        quality = {b.pk: Decimal(rng.randrange(66, 92)) / 100 for b in scoring}
-        bias = {m.pk: Decimal(rng.randrange(-4, 5)) / 100 for m in members}
-        for m in members:
-            t += 10 * MINUTE
-            for n, bid in enumerate(scoring):
-                for c in criteria:
-                    mx = Decimal(c["max"])
-                    q = quality[bid.pk] + bias[m.pk] + Decimal(rng.randrange(-4, 5)) / 100
-                    comment = ""
-                    if plan.outlier and m.pk == doubter.pk and n == 0 and c["group"] == "technical":
-                        q -= Decimal("0.40")
-                        comment = "施工组织设计未针对雨季施工和交通疏解提出具体措施，酌情扣分。"
-                    value = (mx * max(min(q, Decimal(1)), Decimal("0.3")) * 2).quantize(Decimal(1)) / 2
-                    t += 15 * dt.timedelta(seconds=1)
-                    self.act(
-                        t,
-                        ev.score_submit,
-                        member=m,
-                        actor=m.user,
-                        bid=bid,
-                        criterion=c["code"],
-                        value=value.quantize(Decimal("0.01")),
-                        comment=comment,
-                    )
-        t += 5 * MINUTE
-        self.act(t, ev.stage_complete, room=room, actor=chair.user)
-        t += 20 * MINUTE
-        if plan.stop == "signing":
-            # The room left signing must still be open to sign in the demo: its signing window (a
-            # setting) runs until a day after the demo's now.
-            hours = int((self.now - t).total_seconds() // 3600) + 24
-            rules = {**(getattr(settings, "EXPERT_RULES", None) or {}), "signing_hours": hours}
-            with mock.patch.object(settings, "EXPERT_RULES", rules):
-                self.act(t, ev.report_build, room=room, actor=chair.user)
-        else:
-            self.act(t, ev.report_build, room=room, actor=chair.user)
-        for k, m in enumerate(members):
-            if plan.stop == "signing" and k == len(members) - 1:  # the last seat has yet to sign
-                return room
-            t += rng.randrange(2, 6) * MINUTE
-            if plan.dissent and m.pk == doubter.pk:
-                self.act(
-                    t,
-                    ev.report_sign,
-                    member=m,
-                    actor=m.user,
-                    agrees=False,
-                    dissent="本人认为第一中标候选人的技术方案对既有管线保护措施不足，其技术分应低于委员会平均水平。",
-                )
-            else:
-                self.act(t, ev.report_sign, member=m, actor=m.user, agrees=True)
-        room.refresh_from_db()
-        return room
-
-    # --- publicity, award and contract ---------------------------------------------------------------
     def lot_publicity(self, *, lot: Lot, plan: LotPlan, at: dt.datetime, agency_user: User):
         from experts.services import award as aw
 

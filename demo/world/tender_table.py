@@ -244,15 +244,40 @@ def committee_specialties(title: str, experts: int) -> list[dict]:
     return [{"code": main, "count": experts - n}, {"code": economic, "count": n}]
 
 
+# The regulator's reasons for dismissing weak alerts after checking them (LotPlan.dismiss).
+CAFE_CHECKED = (
+    "经核查，两家投标人均在同一网吧上传投标文件，所用计算机、文件编制人、保证金账户均不相同，"
+    "也无其他关联，属正常情形，不构成串通投标。"
+)
+PRICES_CHECKED = (
+    "经核查，各投标人报价接近系标准产品市场价格透明、最高限价较低所致；投标人之间无人员、设备、"
+    "账户关联，投标文件无异常一致，不构成串通投标。"
+)
+
 # What happens to each lot beyond the ordinary (demo.world.lifecycle.LotPlan), lot by lot.
 STORY = {
     "南宁市五象大道东段道路改造工程施工": [
         {"objection": True, "outlier": True, "doubt": True},
         {"reject": True},
     ],
-    "柳州市第十二中学教学楼新建工程施工": [{"dissent": True}],
-    "桂林市第二人民医院医用设备采购": [{"clarify": True}],
     "南宁市邕江大桥维修加固工程施工": [{"decline": True, "stop": "publicity"}],
     "桂林市第二人民医院物业管理服务": [{"stop": "signing", "doubt": True}],
     "南宁市青秀区雨污分流改造工程施工": [{"stop": "qualification", "chair": "expert", "doubt": True}],
+    # Monitoring: two bidders rig this one (one computer, one author, one account, one technical text);
+    # the live check at the read-out raises a level-1 alert, left open for the regulator. Four bids;
+    # the tender then fails (流标) for want of competition.
+    "南宁市公交站台提升改造工程施工": [{"collude": True}],
+    # Monitoring: two honest bidders upload from the same internet café (their IP only): a weak,
+    # non-statutory indicator; an alert it raises is dismissed by the regulator after checking.
+    "柳州市第十二中学教学楼新建工程施工": [{"dissent": True, "cafe": True, "dismiss": CAFE_CHECKED}],
+    # Monitoring: close prices of standard goods; a weak alert the read-out raises is dismissed.
+    "柳州市中小学课桌椅采购项目": [{"dismiss": PRICES_CHECKED}],
+    "桂林市第二人民医院医用设备采购": [{"clarify": True, "dismiss": PRICES_CHECKED}],
 }
+
+# The colluding pair of the collusion story (usernames): 南宁市鑫泰市政工程有限公司 and
+# 柳州润和市政工程有限公司, who already share a shareholder in the registry (demo/world/registry.py).
+COLLUDERS = ("bidder3", "bidder5")
+# Bidders tied in the registry (a shared shareholder; a shared project manager) bid together only in
+# their story, so that the demo's statutory alerts are the stories' (demo.world.tenders.lot_bidders).
+APART = [frozenset(COLLUDERS), frozenset({"bidder9", "bidder10"})]

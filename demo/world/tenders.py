@@ -10,10 +10,19 @@ from django.db import transaction
 from django.utils import timezone
 
 from demo import data as D
+from demo.world.clients import client_request, office_machine
 from demo.world.clock import simulated_now
 from demo.world.lifecycle import DAY, HOUR, MINUTE, LotPlan
 from demo.world.pdf import small_pdf
-from demo.world.tender_table import STORY, TENDERS, TRADE_BIDDERS, TRADE_OF, committee_specialties
+from demo.world.tender_table import (
+    APART,
+    COLLUDERS,
+    STORY,
+    TENDERS,
+    TRADE_BIDDERS,
+    TRADE_OF,
+    committee_specialties,
+)
 from trading import rules
 from trading.models import Regime, Tender, TenderState
 from trading.services.tenders import (
@@ -199,26 +208,11 @@ class TendersMixin:
             # The trade's bidders obtain the documents (evidence: IP, user agent, hardware fingerprint).
             pool = [self.bidder_users[i] for i in TRADE_BIDDERS[TRADE_OF[title]]]
             takers = self.rng.sample(pool, len(pool))
+            colluding = any(extra.get("collude") for extra in STORY.get(title, []))
             for j, user in enumerate(takers):
-                shared = user.entity.name in ("南宁市鑫泰市政工程有限公司", "柳州润和市政工程有限公司")
-                hw = {
-                    "cpu_id": "BFEBFBFF000906EA" if shared else f"BFEBFBFF{self.rng.randrange(10**7, 10**8)}",
-                    "mac": "00-1A-2B-3C-4D-5E"
-                    if shared
-                    else f"00-{self.rng.randrange(10, 99)}-2B-3C-4D-{j:02d}",
-                    "disk_serial": f"WD-WX{self.rng.randrange(10**9, 10**10)}",
-                }
-                ip = (
-                    "171.108.20.15"
-                    if shared
-                    else f"171.{self.rng.randrange(100, 120)}.{self.rng.randrange(1, 250)}.{j + 10}"
-                )
-                req = self.rf.get(
-                    "/",
-                    REMOTE_ADDR=ip,
-                    HTTP_USER_AGENT="Mozilla/5.0 (Windows NT 10.0) BidClient/3.2",
-                    HTTP_X_CLIENT_HARDWARE=json.dumps(hw),
-                )
+                # In the collusion story one computer serves both colluders (the first's office PC).
+                works_from = COLLUDERS[0] if colluding and user.username in COLLUDERS else user.username
+                req = client_request(self.rf, office_machine(works_from))
                 with simulated_now(published + dt.timedelta(hours=3 + j)), transaction.atomic():
                     tender_document_download(tender=tender, user=user, request=req)
             if state == "published":
@@ -242,7 +236,7 @@ class TendersMixin:
                         reason="项目建设计划调整，招标人终止招标。",
                     )
                 continue
-            if state == "failed":
+            if state == "failed" and title not in STORY:  # no bidder decrypted in time: failed at opening
                 at_deadline = tender.deadline
                 with simulated_now(at_deadline), transaction.atomic():
                     tender_set_state(
@@ -276,6 +270,20 @@ class TendersMixin:
                 line += ", awaiting the signature of " + ", ".join(m.user.username for m in waiting)
             self.log(line + "\n")
 
+    def lot_bidders(self, takers, *, offset: int, n: int, collude: bool = False) -> list[str]:
+        """The usernames of the lot's `n` bidders, from the takers of the documents in turn: the
+        colluding pair first in the collusion story; elsewhere never both of a pair tied in the
+        registry (tender_table.APART)."""
+        names = list(COLLUDERS) if collude else []
+        for j in range(len(takers)):
+            name = takers[(offset + j) % len(takers)].username
+            if len(names) == n:
+                break
+            if name in names or any(name in pair and pair & set(names) for pair in APART):
+                continue
+            names.append(name)
+        return names
+
     def run_lifecycle(self, *, tender: Tender, spec, takers, agency_user) -> None:
         """Bids, draws, the opening, the rooms and (as far as the state) publicity and award."""
         title, regime, *_rest = spec
@@ -287,9 +295,10 @@ class TendersMixin:
         plans: dict[int, LotPlan] = {}
         for k, lot in enumerate(lots):
             extra = story[k] if k < len(story) else {}
-            # Three bids a lot (the legal minimum to go on); four where the committee rejects one.
-            n_bids = min(len(takers), 4 if extra.get("reject") else 3)
-            names = [takers[(k + j) % len(takers)].username for j in range(n_bids)]
+            # Three bids a lot (the legal minimum to go on); four where the committee rejects one or
+            # where two of the bidders collude.
+            n_bids = min(len(takers), 4 if extra.get("reject") or extra.get("collude") else 3)
+            names = self.lot_bidders(takers, offset=k, n=n_bids, collude=extra.get("collude", False))
             starts = deadline + HOUR + k * 5 * HOUR
             ends = starts + 4 * HOUR
             if state == "evaluation":  # the open room's scheduled end lies ahead of the demo's now
@@ -301,6 +310,8 @@ class TendersMixin:
         draw_at = (local - DAY).replace(hour=10, minute=0, second=0, microsecond=0)
         for k, lot in enumerate(lots):
             plan = plans[lot.pk]
+            if state == "failed":
+                break  # the collusion story's tender fails after the opening: no committee is drawn
             if plan.chair:
                 self.pool_unavailability(
                     slot=D.POOL_EVENTS["unavailable"],
@@ -310,6 +321,19 @@ class TendersMixin:
                 )
             self.lot_draw(lot=lot, plan=plan, at=draw_at + k * 15 * MINUTE)
         self.tender_opening(tender=tender, plans=plans)
+        self.alerts_review(plans=plans, at=deadline + 50 * MINUTE)
+        if state == "failed":
+            # The collusion story: the committee's review leaves fewer than three valid bids.
+            self.act(
+                deadline + DAY + 6 * HOUR,
+                tender_close,
+                tender=tender,
+                actor=agency_user,
+                target=TenderState.FAILED,
+                reason="经评标委员会评审，有效投标不足3家，明显缺乏竞争，依法否决全部投标，本次招标失败。"
+                "招标人将依法重新组织招标。",
+            )
+            return
         for lot in lots:
             self.lot_room(lot=lot, plan=plans[lot.pk])
         if state == "evaluation":

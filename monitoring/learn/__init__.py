@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from monitoring.learn.evaluate import cross_validate, transfer
 from monitoring.learn.features import FeatureSet, build_features, table_from_lots
@@ -41,8 +42,19 @@ __all__ = [
 ]
 
 
+def one_thread():
+    """OpenMP on one thread per calling thread: gradient boosting's default of one thread per core
+    busy-waits badly when other processes (or the web server) share the two cores."""
+    return threadpool_limits(limits=1, user_api="openmp")
+
+
 def fit_model(table: BidTable, *, kind: str = "supervised", seed: int = 0, extra=None) -> Model:
     """Fit a model of `kind` on every tender of `table` (the supervised one needs labels)."""
+    with one_thread():
+        return _fit_model(table, kind=kind, seed=seed, extra=extra)
+
+
+def _fit_model(table: BidTable, *, kind: str, seed: int, extra) -> Model:
     fs = build_features(table, extra=extra)
     if kind == "unsupervised":
         y = table.tender_labels()
@@ -57,7 +69,8 @@ def fit_model(table: BidTable, *, kind: str = "supervised", seed: int = 0, extra
 def score_table(model: Model, table: BidTable, *, extra=None) -> tuple[np.ndarray, np.ndarray]:
     """(score per tender in table.tenders order, score per bid in file order), both in [0, 1]."""
     fs = build_features(table, extra=extra)
-    return model.score_tenders(fs), model.score_bids(fs)
+    with one_thread():
+        return model.score_tenders(fs), model.score_bids(fs)
 
 
 def table_from_rows(rows: Iterable[Mapping]) -> BidTable:

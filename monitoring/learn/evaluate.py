@@ -210,6 +210,11 @@ def transfer(train: BidTable, test: BidTable, *, seed: int = 0, group_column: st
     """Fit on every tender of `train`, score every tender of `test` (another market). Only the
     features computable in both tables are used; the unsupervised detector is also fitted on the
     test table itself (it needs no labels), as a market without labelled history would do."""
+    with threadpool_limits(limits=1, user_api="openmp"):
+        return _transfer(train, test, seed=seed, group_column=group_column)
+
+
+def _transfer(train: BidTable, test: BidTable, *, seed: int, group_column: str | None) -> dict:
     started = time.perf_counter()
     train.check_trainable(min_tenders=10, min_positives=2)
     if test.label is None:

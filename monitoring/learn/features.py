@@ -298,15 +298,24 @@ def build_features(
     )
 
 
-def table_from_lots(lots: Iterable, *, labels: Mapping[str, int] | None = None) -> BidTable:
+def table_from_lots(
+    lots: Iterable, *, labels: Mapping[str, int] | None = None, bid_labels: Mapping[str, int] | None = None
+) -> BidTable:
     """A BidTable from monitoring.evidence.LotEvidence records (one tender row per lot, keyed by
-    `lot.lot`), bids without a readable price left out; `labels` gives a lot's 0/1 label (per bid the
-    lot's label) when known."""
+    `lot.lot`), bids without a readable price left out. Labels, when known: `bid_labels` gives each bid's
+    0/1 label by bid key (a cartel member's bid is 1; the simulator's `bid_labels`), else `labels` gives
+    a lot's label to every bid of the lot."""
     rows = []
     for lot in lots:
         for bid in lot.bids:
             if bid.price is None or not bid.price > 0:
                 continue
+            if bid_labels is not None:
+                label = int(bid_labels.get(bid.bid, 0))
+            elif labels is not None:
+                label = int(labels.get(lot.lot, 0))
+            else:
+                label = None
             rows.append(
                 (
                     lot.lot,
@@ -314,7 +323,7 @@ def table_from_lots(lots: Iterable, *, labels: Mapping[str, int] | None = None) 
                     bid.party,
                     lot.estimate if lot.estimate and lot.estimate > 0 else None,
                     None if bid.is_winner is None else int(bid.is_winner),
-                    None if labels is None else int(labels.get(lot.lot, 0)),
+                    label,
                 )
             )
-    return table_from_bids(rows, with_label=labels is not None)
+    return table_from_bids(rows, with_label=labels is not None or bid_labels is not None)

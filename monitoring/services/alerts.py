@@ -1,8 +1,8 @@
 """Alerts: raising them from an analysis, and the regulator's review (assign, confirm, dismiss).
 
-An alert is shaped by data spec 402 (DOMAIN D4). There is at most one open alert per lot and
-supervision node: a re-analysis that finds something new updates it (a new revision, journalled),
-one that finds the same leaves it alone. A decided alert stays decided: a later analysis that finds the
+An alert is shaped by data spec 402 (DOMAIN D4). There is at most one open alert per lot, kept at the
+supervision node that raised it: a re-analysis that finds something new updates it (a new revision,
+journalled), one that finds the same leaves it alone. A decided alert stays decided: a later analysis that finds the
 same indicators does not raise it again; one that finds different indicators raises a new alert.
 
 Confirming states the legal basis and may enter a sanction in the credit platform for each entity
@@ -65,13 +65,18 @@ def _text(value, *, code: str, message) -> str:
     return text
 
 
+# The model's own finding moves with every retraining and with the market around the lot: it is not
+# part of what makes a finding "the same" (else a dismissed alert would come back at the next batch).
+UNSTABLE_CODES = frozenset({"model_anomaly"})
+
+
 def fingerprint(*, indicators: list[dict], entity_ids: Iterable[int]) -> str:
     """What makes two analyses "the same finding": the codes fired and the parties concerned."""
     fired = sorted(
         {
             (i["code"], tuple(sorted(str(p) for p in i.get("parties", ()))))
             for i in indicators
-            if i.get("fired", True)
+            if i.get("fired", True) and i["code"] not in UNSTABLE_CODES
         }
     )
     return digest({"fired": [list(f) for f in fired], "entities": sorted(int(e) for e in entity_ids)})
@@ -91,8 +96,8 @@ def alert_raise(
     entity_ids: Iterable[int],
     model_version=None,
 ) -> tuple[Alert | None, str]:
-    """Raise or update the open alert of (lot, node). Returns (alert, what happened): "raised",
-    "updated", "unchanged" or "decided" (the same finding was already decided: nothing raised)."""
+    """Raise the lot's alert at `node`, or update the lot's open alert. Returns (alert, what happened):
+    "raised", "updated", "unchanged" or "decided" (the same finding was already decided: nothing raised)."""
     if node not in Alert.Node.values:
         raise ValidationFailed(_("Unknown supervision node."), code="alert_node_unknown")
     if level not in Alert.Level.values:
@@ -104,11 +109,16 @@ def alert_raise(
         Lot.objects.select_for_update().filter(pk=lot.pk).first()  # serialises raisers of one lot
         if Alert.objects.filter(lot=lot, fingerprint=fp).exclude(status=Alert.Status.OPEN).exists():
             return None, "decided"
-        # The same finding already open at another node (the live alert, then the batch) is not repeated.
-        same = Alert.objects.filter(lot=lot, fingerprint=fp, status=Alert.Status.OPEN).first()
-        if same is not None:
-            return same, "unchanged"
-        alert = Alert.objects.select_for_update().filter(lot=lot, node=node, status=Alert.Status.OPEN).first()
+        # A lot has one open alert, whichever node raised it first: a later analysis (the batch after the
+        # live check, the report's re-check) updates it rather than opening a second one.
+        alert = (
+            Alert.objects.select_for_update()
+            .filter(lot=lot, status=Alert.Status.OPEN)
+            .order_by("created_at", "pk")
+            .first()
+        )
+        if alert is not None and alert.fingerprint == fp:
+            return alert, "unchanged"
         fields = {
             "score": float(score),
             "level": level,
@@ -172,10 +182,34 @@ def alert_assign(*, alert: Alert, actor: User, assignee: User) -> Alert:
     return alert
 
 
-def _decision_seal(alert: Alert, data: dict) -> None:
+def _decide(alert: Alert, *, actor: User, now, status: str, reason: str, **details) -> None:
+    """Record the decision on the locked alert: the platform signs its canonical data (处理人电子签名),
+    the tender's journal keeps the data with its digest, and the pages are told."""
     from experts.documents.common import sign
 
-    alert.decision_digest, alert.decision_signature = sign(data)
+    alert.status = status
+    alert.decided_by = actor
+    alert.decided_at = now
+    alert.decision_reason = reason
+    decision = {
+        "alert": alert.pk,
+        "tender": alert.tender_id,
+        "decision": status,
+        "reason": reason,
+        **details,
+        "decided_by": actor.pk,
+        "decided_at": now.isoformat(),
+    }
+    alert.decision_digest, alert.decision_signature = sign(decision)
+    alert.save()
+    journal_append(
+        stream=_stream(alert),
+        action=f"monitoring.alert_{status}",
+        actor=actor,
+        obj=alert,
+        payload={**decision, "digest": alert.decision_digest},
+    )
+    alert_changed(alert, event=status)
 
 
 def _fine(value) -> Decimal:
@@ -252,35 +286,22 @@ def alert_confirm(
                 records.append(record.pk)
         alert.status = Alert.Status.CONFIRMED
         alert.decided_by = actor
-        alert.decided_at = now
-        alert.decision_reason = reason
         alert.legal_basis = legal_basis
         alert.credit_entered = bool(records)
         alert.credit_records = records
-        decision = {
-            "alert": alert.pk,
-            "tender": alert.tender_id,
-            "decision": "confirmed",
-            "legal_basis": legal_basis,
-            "reason": reason,
-            "sanction": sanction,
-            "years": years,
-            "fine": str(amount) if amount is not None else None,
-            "entities": chosen,
-            "credit_records": records,
-            "decided_by": actor.pk,
-            "decided_at": now.isoformat(),
-        }
-        _decision_seal(alert, decision)
-        alert.save()
-        journal_append(
-            stream=_stream(alert),
-            action="monitoring.alert_confirmed",
+        _decide(
+            alert,
             actor=actor,
-            obj=alert,
-            payload={**decision, "digest": alert.decision_digest},
+            now=now,
+            status=Alert.Status.CONFIRMED,
+            reason=reason,
+            legal_basis=legal_basis,
+            sanction=sanction,
+            years=years,
+            fine=str(amount) if amount is not None else None,
+            entities=chosen,
+            credit_records=records,
         )
-        alert_changed(alert, event="confirmed")
     return alert
 
 
@@ -290,27 +311,5 @@ def alert_dismiss(*, alert: Alert, actor: User, reason: str) -> Alert:
     reason = _text(reason, code="reason_required", message=_("State why the alert is dismissed."))
     with transaction.atomic():
         alert = _locked_open(alert)
-        now = timezone.now()
-        alert.status = Alert.Status.DISMISSED
-        alert.decided_by = actor
-        alert.decided_at = now
-        alert.decision_reason = reason
-        decision = {
-            "alert": alert.pk,
-            "tender": alert.tender_id,
-            "decision": "dismissed",
-            "reason": reason,
-            "decided_by": actor.pk,
-            "decided_at": now.isoformat(),
-        }
-        _decision_seal(alert, decision)
-        alert.save()
-        journal_append(
-            stream=_stream(alert),
-            action="monitoring.alert_dismissed",
-            actor=actor,
-            obj=alert,
-            payload={**decision, "digest": alert.decision_digest},
-        )
-        alert_changed(alert, event="dismissed")
+        _decide(alert, actor=actor, now=timezone.now(), status=Alert.Status.DISMISSED, reason=reason)
     return alert

@@ -23,14 +23,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from archive.blobs import blob_open
+from archive.blobs import blob_open, blob_put
 from bidding import envelope
 from bidding.models import Bid
 from core.errors import DomainError
 from monitoring import pipeline
 from monitoring.evidence import LotEvidence
 from monitoring.evidence_db import lots_evidence
-from monitoring.models import Alert, LotAnalysis, MarketRun
+from monitoring.models import Alert, BidText, LotAnalysis, MarketRun
 from monitoring.services.alerts import alert_raise
 from trading.models import AnnouncementAttachment, Lot
 
@@ -45,38 +45,73 @@ def _text_max() -> int:
 
 
 # -- texts -----------------------------------------------------------------------------------------------
-def bid_texts(lot: Lot) -> dict[str, str]:
-    """The text of each opened bid document of the lot (bid key → text), decrypted with the content key
-    released at the opening. Documents that are too large or unreadable are left out."""
+def _extract(bid: Bid) -> tuple[str, str]:
+    """(text, why not) of one opened bid's document, decrypted with the content key released at the
+    opening; documents over MONITORING_TEXT_MAX_BYTES or unreadable give ("", reason)."""
     from monitoring.similarity import document_text
 
-    out: dict[str, str] = {}
+    meta = bid.document_meta or {}
     limit = _text_max()
-    bids = (
+    if int(meta.get("size") or 0) > limit:
+        return "", "too_large"
+    try:
+        with tempfile.SpooledTemporaryFile(max_size=limit) as doc, blob_open(bid.ciphertext) as fh:
+            envelope.open_stream(
+                header_bytes=envelope.b64u_decode(bid.header),
+                cek=envelope.cek_from_b64u(bid.content_key),
+                ciphertext=fh,
+                document_out=doc,
+                verify_document=False,
+            )
+            doc.seek(0)
+            text = document_text(doc.read(), str(meta.get("content_type", "")), str(meta.get("name", "")))
+    except Exception:  # one unreadable document must not stop the others
+        logger.warning("bid %s: document text not read", bid.pk, exc_info=True)
+        return "", "unreadable"
+    return text, "" if text else "no_text"
+
+
+def bid_text_cache(*, bid_id) -> BidText | None:
+    """Extract and keep the text of an opened bid (idempotent). Called when the decryption commits."""
+    bid = Bid.objects.select_related("ciphertext").filter(pk=bid_id).exclude(content_key="").first()
+    if bid is None:
+        return None
+    existing = BidText.objects.filter(bid=bid).first()
+    if existing is not None:
+        return existing
+    started = time.perf_counter()
+    text, skipped = _extract(bid)
+    blob = blob_put(data=text.encode(), content_type="text/plain; charset=utf-8") if text else None
+    row, _created = BidText.objects.get_or_create(
+        bid=bid,
+        defaults={
+            "text": blob,
+            "chars": len(text),
+            "document_sha256": str((bid.document_meta or {}).get("sha256", "")),
+            "extracted_at": timezone.now(),
+            "seconds": round(time.perf_counter() - started, 4),
+            "skipped": skipped,
+        },
+    )
+    return row
+
+
+def bid_texts(lot: Lot) -> dict[str, str]:
+    """The text of each opened bid document of the lot (bid key → text): taken from what was kept at
+    decryption, extracted now for any bid that has none yet."""
+    out: dict[str, str] = {}
+    opened = list(
         Bid.objects.filter(lot=lot, status=Bid.Status.ACTIVE)
         .exclude(content_key="")
-        .select_related("ciphertext")
+        .values_list("pk", flat=True)
     )
-    for bid in bids:
-        meta = bid.document_meta or {}
-        if int(meta.get("size") or 0) > limit:
+    kept = {t.bid_id: t for t in BidText.objects.filter(bid_id__in=opened).select_related("text")}
+    for bid_id in opened:
+        row = kept.get(bid_id) or bid_text_cache(bid_id=bid_id)
+        if row is None or row.text is None:
             continue
-        try:
-            with tempfile.SpooledTemporaryFile(max_size=limit) as doc, blob_open(bid.ciphertext) as fh:
-                envelope.open_stream(
-                    header_bytes=envelope.b64u_decode(bid.header),
-                    cek=envelope.cek_from_b64u(bid.content_key),
-                    ciphertext=fh,
-                    document_out=doc,
-                    verify_document=False,
-                )
-                doc.seek(0)
-                text = document_text(doc.read(), str(meta.get("content_type", "")), str(meta.get("name", "")))
-        except Exception:  # one unreadable document must not stop the check of the others
-            logger.warning("bid %s: document text not read", bid.pk, exc_info=True)
-            continue
-        if text:
-            out[str(bid.pk)] = text
+        with blob_open(row.text) as fh:
+            out[str(bid_id)] = fh.read().decode("utf-8", "replace")
     return out
 
 
@@ -208,7 +243,12 @@ def market_run() -> MarketRun:
         evidence += lots_evidence(lots[i : i + BATCH_CHUNK])
     load_seconds = time.perf_counter() - t0
     model, version = _current_model()
-    result = pipeline.analyse_market(evidence, model=model)
+    carried: dict[str, list] = {}
+    for lot_id, findings in LotAnalysis.objects.filter(lot__in=lots).values_list("lot_id", "findings"):
+        kept = [pipeline.finding_from_dict(f) for f in findings if f.get("code") in pipeline.TEXT_CODES]
+        if kept:
+            carried[str(lot_id)] = kept
+    result = pipeline.analyse_market(evidence, model=model, carried=carried)
     t1 = time.perf_counter()
     by_key = {str(lot.pk): lot for lot in lots}
     raised = 0

@@ -12,6 +12,7 @@ from django.utils import timezone
 from archive.blobs import blob_open
 from archive.journal import verify_all
 from demo.world import DEMO_PASSWORD
+from demo.world.clients import CAFE_IP
 from experts import documents
 from experts.models import (
     Assignment,
@@ -47,6 +48,10 @@ from trading.selectors import entity_is_blacklisted
 from trading.services.accounts import user_authenticate
 
 pytestmark = pytest.mark.django_db
+
+STORY_TENDER = "南宁市公交站台提升改造工程施工"  # two bidders collude (demo/world/tender_table.STORY)
+CAFE_TENDER = "柳州市第十二中学教学楼新建工程施工"  # two bidders upload from one internet café
+COLLUDER_NAMES = ("南宁市鑫泰市政工程有限公司", "柳州润和市政工程有限公司")
 
 
 def pdf_bytes(blob) -> bytes:
@@ -169,6 +174,97 @@ def assert_reports_awards_and_revealed_draws():
     assert "MATCHES" in out.getvalue()
 
 
+def assert_monitoring():
+    from bidding.models import Bid, BidSecurity
+    from monitoring.models import Alert, LotAnalysis, MarketRun, ModelVersion, MonitoringReport
+    from monitoring.rules import STATUTORY
+
+    # every upload and decryption carries the bidder's IP and hardware, every upload the file's authorship
+    uploads = ActivityEvidence.objects.filter(action=ActivityEvidence.Action.UPLOAD)
+    assert uploads.count() == Bid.objects.count()
+    for row in uploads:
+        assert row.ip and row.hardware.get("machine_code") and row.hardware.get("mac"), row.pk
+        assert row.file_meta.get("author") and row.file_meta.get("creator_tool"), row.pk
+        if row.tender.title != STORY_TENDER:  # there, both colluders' files name the first as company
+            assert row.file_meta["company"] == row.entity.name, row.pk
+    assert not ActivityEvidence.objects.filter(action=ActivityEvidence.Action.DECRYPT, ip=None).exists()
+    # distinct bidders work from distinct computers, outside the two stories
+    machines = {}
+    for row in uploads.exclude(tender__title__in=[STORY_TENDER, CAFE_TENDER]):
+        machines.setdefault(row.hardware["machine_code"], set()).add(row.entity_id)
+    assert all(len(entities) == 1 for entities in machines.values())
+
+    # a supervised model trained at seed time is active, and the live checks used it
+    model = ModelVersion.objects.get(active=True)
+    assert model.kind == ModelVersion.Kind.SUPERVISED and model.training_tenders == 1500
+    live = LotAnalysis.objects.filter(lot__tender__title=STORY_TENDER).get()
+    assert live.model_version_id == model.pk
+
+    # the collusion story: one level-1 alert, open, naming the two colluders with statutory indicators
+    colluders = set(MarketEntity.objects.filter(name__in=COLLUDER_NAMES).values_list("pk", flat=True))
+    story = Alert.objects.get(lot__tender__title=STORY_TENDER, node=Alert.Node.OPENING)
+    assert story.level == 1 and story.status == Alert.Status.OPEN
+    assert story.tender.state == TenderState.FAILED
+    assert colluders <= set(story.entities.values_list("pk", flat=True))
+    fired = {i["code"]: i for i in story.indicators}
+    assert {"same_preparer", "same_deposit_account", "identical_documents"} <= set(fired)
+    for code in ("same_preparer", "same_deposit_account", "identical_documents"):
+        assert fired[code]["statutory"] is True and fired[code]["legal_source"].startswith(
+            "《招标投标法实施条例》"
+        )
+        assert {int(p) for p in fired[code]["parties"]} == colluders
+    # prepared on one computer by one author; the café pair shares the IP and nothing else
+    story_uploads = list(uploads.filter(tender__title=STORY_TENDER, entity__in=colluders))
+    cafe_uploads = list(uploads.filter(tender__title=CAFE_TENDER, ip=CAFE_IP))
+    assert len(story_uploads) == len(cafe_uploads) == 2
+    for key in ("machine_code", "mac", "cpu_id", "disk_serial"):
+        assert len({r.hardware[key] for r in story_uploads}) == 1
+        assert len({r.hardware[key] for r in cafe_uploads}) == 2
+    assert len({r.ip for r in story_uploads}) == len({r.file_meta["author"] for r in story_uploads}) == 1
+    assert len({r.file_meta["author"] for r in cafe_uploads}) == 2
+    # both guarantees paid from one account: the first colluder's basic account
+    payers = set(
+        BidSecurity.objects.filter(lot=story.lot, entity__in=colluders).values_list(
+            "payer_account_number", flat=True
+        )
+    )
+    assert (
+        len(payers) == 1 and BankAccount.objects.filter(account_number__in=payers, is_basic=True).count() == 1
+    )
+    # the other bidders of that lot are tied to no one
+    others = BidSecurity.objects.filter(lot=story.lot).exclude(entity__in=colluders)
+    assert others.count() == 2 and all(
+        s.payer_account_number == s.entity.bank_accounts.get(is_basic=True).account_number for s in others
+    )
+
+    # the internet-café case: a shared IP only, never a statutory finding; any alert of it is dismissed
+    cafe = LotAnalysis.objects.get(lot__tender__title=CAFE_TENDER)
+    codes = {f["code"] for f in cafe.findings}
+    assert "same_ip" in codes and not codes & set(STATUTORY)
+    for alert in Alert.objects.filter(lot=cafe.lot):
+        assert alert.level != 1 and alert.status == Alert.Status.DISMISSED
+        assert alert.decided_by.username == "regulator" and alert.decision_reason
+    # the queue holds decided alerts next to open ones: weak alerts the regulators checked and dismissed
+    dismissed = Alert.objects.filter(status=Alert.Status.DISMISSED)
+    assert dismissed.exists() and not dismissed.filter(level=1).exists()
+    assert all(a.decided_by.role == Role.REGULATOR and a.decision_signature for a in dismissed)
+    # the demo's statutory alerts are the story's
+    assert set(Alert.objects.filter(level=1).values_list("lot__tender__title", flat=True)) == {STORY_TENDER}
+
+    # the market batch ran; every tender that ended has its signed monitoring report
+    assert MarketRun.objects.exclude(finished_at=None).count() == 1
+    ended = Tender.objects.filter(state__in=[TenderState.AWARDED, TenderState.FAILED, TenderState.TERMINATED])
+    assert ended.count() >= 7
+    for tender in ended:
+        report = MonitoringReport.objects.get(tender=tender)
+        assert documents.verify(report.data, report.platform_signature)
+        assert pdf_bytes(report.pdf).startswith(b"%PDF")
+    failed = MonitoringReport.objects.get(tender__title=STORY_TENDER)
+    assert failed.data["summary"]["highest_level"] == 1 and failed.data["summary"]["open"] >= 1
+
+
+# Committed transactions, as in `manage.py seed_demo`: the live checks run when a read-out commits.
+@pytest.mark.django_db(transaction=True)
 def test_seed_demo_builds_a_market_every_role_can_use():
     # when the demo world is seeded
     call_command("seed_demo", verbosity=0)
@@ -179,6 +275,8 @@ def test_seed_demo_builds_a_market_every_role_can_use():
     assert_expert_pool()
     assert_open_room_with_the_demo_expert()
     assert_reports_awards_and_revealed_draws()
+    # and collusion monitoring as a regulator meets it: evidence, a model, alerts, the batch, reports
+    assert_monitoring()
     # and the journal of everything that happened verifies
     assert verify_all() == []
     # and the OCDS export of every public tender (and every daily bulk file) validates against 1.1.5

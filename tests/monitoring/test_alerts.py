@@ -249,3 +249,42 @@ def test_assignment_goes_to_a_regulator_only(world):
     done = svc.alert_assign(alert=alert, actor=regulator, assignee=other)
     assert done.assigned_to == other and done.assigned_at is not None
     assert JournalEntry.objects.filter(action="monitoring.alert_assigned").count() == 1
+
+
+def test_a_later_analysis_at_another_node_updates_the_lots_open_alert(world):
+    lot, a, b = world["lot"], world["a"], world["b"]
+    more = [
+        _finding(parties=(str(a.pk), str(b.pk))),
+        _finding("cover_bidding", parties=(str(a.pk), str(b.pk)), statutory=False),
+    ]
+    updated, outcome = svc.alert_raise(
+        lot=lot,
+        node=Alert.Node.MARKET,
+        score=0.99,
+        level=1,
+        message="batch",
+        indicators=more,
+        graph={},
+        features={},
+        entity_ids=[a.pk, b.pk],
+    )
+    assert (updated.pk, outcome, updated.node) == (world["alert"].pk, "updated", Alert.Node.OPENING)
+    assert Alert.objects.filter(lot=lot).count() == 1
+
+
+def test_the_models_own_finding_does_not_make_a_decided_alert_new(world):
+    alert, regulator = world["alert"], world["regulator"]
+    svc.alert_dismiss(alert=alert, actor=regulator, reason="核实为正常竞争")
+    model = {**_finding("model_anomaly", statutory=False), "value": 0.61}
+    _, outcome = svc.alert_raise(
+        lot=world["lot"],
+        node=Alert.Node.MARKET,
+        score=0.9,
+        level=1,
+        message="x",
+        indicators=[*alert.indicators, model],
+        graph={},
+        features={},
+        entity_ids=[world["a"].pk, world["b"].pk],
+    )
+    assert outcome == "decided"

@@ -12,6 +12,7 @@ from django.core.management import call_command
 
 from archive.blobs import blob_open
 from archive.models import JournalEntry
+from bidding import envelope
 from bidding.models import BidSecurity
 from bidding.opening import services as hall
 from demo.world.pdf import small_pdf
@@ -153,11 +154,13 @@ def test_the_batch_rescore_and_the_report_record_the_lot_and_the_decision(
     assert line["market"]["lots"] == 1 and line["reports"] == 0
     run = MarketRun.objects.get()
     assert run.lots == 1 and run.bids == 3 and "total_seconds" in run.figures
-    assert LotAnalysis.objects.get(lot=world.lot).source == LotAnalysis.Source.BATCH
-    # Without the texts the batch finds less; the open live alert stays as it was.
-    assert Alert.objects.filter(lot=world.lot).count() >= 1
+    batch = LotAnalysis.objects.get(lot=world.lot)
+    assert batch.source == LotAnalysis.Source.BATCH
+    # The batch reads no documents: it carries the text findings over, so the lot keeps one open alert.
+    assert "identical_documents" in {f["code"] for f in batch.findings}
+    assert list(Alert.objects.filter(lot=world.lot).values_list("pk", flat=True)) == [live.pk]
     live.refresh_from_db()
-    assert live.status == Alert.Status.OPEN
+    assert live.status == Alert.Status.OPEN and live.node == Alert.Node.OPENING
 
     # A second pass within the hour does not run the market again.
     out = io.StringIO()
@@ -187,3 +190,31 @@ def test_the_worker_produces_the_report_of_a_tender_that_has_ended(clock, django
     assert MonitoringReport.objects.filter(tender=world.tender).count() == 1
     call_command("run_monitoring", "--once", stdout=io.StringIO())
     assert MonitoringReport.objects.filter(tender=world.tender).count() == 1
+
+
+def test_each_document_text_is_kept_as_its_bid_is_decrypted(clock, django_capture_on_commit_callbacks):
+    from monitoring.models import BidText
+
+    world = _world(clock, ["4012345.00", "4188000.00", "3950500.00"], [COPIED, ["另一份方案。"], ["第三份。"]])
+    to_decryption(world, clock)
+    first = world.bidders[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        hall.bid_decrypt(bid=first.bid, cek=envelope.b64u(first.cek), actor=first.user)
+    kept = BidText.objects.get(bid=first.bid)
+    assert kept.chars > 0 and kept.skipped == "" and kept.document_sha256
+    with blob_open(kept.text) as fh:
+        assert COPIED[0][:20] in fh.read().decode()
+    assert not BidText.objects.filter(bid=world.bidders[1].bid).exists()  # not decrypted yet
+
+
+def test_a_document_too_large_is_skipped_and_named(clock, settings, django_capture_on_commit_callbacks):
+    from monitoring.models import BidText
+
+    settings.MONITORING_TEXT_MAX_BYTES = 100
+    world = _world(clock, ["4012345.00", "4188000.00", "3950500.00"], [COPIED, COPIED, COPIED])
+    to_decryption(world, clock)
+    b = world.bidders[0]
+    with django_capture_on_commit_callbacks(execute=True):
+        hall.bid_decrypt(bid=b.bid, cek=envelope.b64u(b.cek), actor=b.user)
+    kept = BidText.objects.get(bid=b.bid)
+    assert (kept.skipped, kept.text, kept.chars) == ("too_large", None, 0)

@@ -394,7 +394,9 @@ def test_low_spread_value_and_threshold():
 
 def test_high_rd_value_and_threshold():
     f = only(lot_findings(lot(prices={"A": 100, "B": 130, "C": 131, "D": 132})), "high_rd")
-    assert math.isclose(f.value, 30.0) and f.threshold == 2.0  # gap 30 over the losers' mean step 1
+    assert math.isclose(f.value, 30.0) and f.threshold == 3.0  # gap 30 over the losers' mean step 1
+    # Gap 5 over a mean step of 2: rdalt 2.5, below the threshold.
+    assert fired(lot_findings(lot(prices={"A": 100, "B": 105, "C": 107, "D": 109})), "high_rd") == []
 
 
 def test_near_ceiling_value_and_threshold():
@@ -450,18 +452,21 @@ def test_combine_noisy_or_of_weights_each_code_once():
     score, level = combine(
         [finding("same_ip", 0.35), finding("same_ip", 0.35), finding("shared_typos", 0.45)]
     )
-    assert math.isclose(score, 1 - 0.65 * 0.55) and level == 2  # 0.6425 ≥ 0.6
+    assert math.isclose(score, 1 - 0.65 * 0.55) and level == 3  # 0.6425: ≥ 0.5, < 0.75
+    score, level = combine([finding("same_ip", 0.35), finding("shared_typos", 0.45), finding("low_cv", 0.5)])
+    assert math.isclose(score, 1 - 0.65 * 0.55 * 0.5) and level == 2  # 0.82125 ≥ 0.75
 
 
 def test_combine_levels_three_and_none():
-    assert combine([finding("same_ip", 0.35)]) == (pytest.approx(0.35), 3)
-    assert combine([finding("low_cv", 0.2)]) == (pytest.approx(0.2), None)
+    assert combine([finding("same_ip", 0.55)]) == (pytest.approx(0.55), 3)
+    assert combine([finding("same_ip", 0.35)]) == (pytest.approx(0.35), None)
 
 
 def test_combine_with_the_model_score():
     assert combine([], 0.5) == (pytest.approx(0.5), 3)
-    score, level = combine([finding("same_ip", 0.35)], 0.5)
-    assert math.isclose(score, 1 - 0.65 * 0.5) and level == 2
+    assert combine([], 0.49) == (pytest.approx(0.49), None)
+    score, level = combine([finding("same_ip", 0.6)], 0.5)
+    assert math.isclose(score, 1 - 0.4 * 0.5) and level == 2
     assert combine([], float("nan")) == (0.0, None)
 
 
