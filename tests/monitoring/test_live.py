@@ -195,7 +195,9 @@ def test_the_worker_produces_the_report_of_a_tender_that_has_ended(clock, django
 def test_each_document_text_is_kept_as_its_bid_is_decrypted(clock, django_capture_on_commit_callbacks):
     from monitoring.models import BidText
 
-    world = _world(clock, ["4012345.00", "4188000.00", "3950500.00"], [COPIED, ["另一份方案。"], ["第三份。"]])
+    world = _world(
+        clock, ["4012345.00", "4188000.00", "3950500.00"], [COPIED, ["另一份方案。"], ["第三份。"]]
+    )
     to_decryption(world, clock)
     first = world.bidders[0]
     with django_capture_on_commit_callbacks(execute=True):
