@@ -186,11 +186,21 @@ def market_findings(lots: Sequence[LotEvidence]) -> tuple[dict[str, list[Finding
                     )
                 )
     strongest = sorted(edges, key=lambda e: (-e.meetings, e.a, e.b))[:MARKET_EDGES_KEPT]
+    # The co-bidding network over time: per year, how many pairs met and how often (repeat meetings).
+    periods: dict[str, dict] = {}
+    for e in markets.cobidding(ts, window="year"):
+        p = periods.setdefault(
+            e.period or "?", {"period": e.period or "?", "pairs": 0, "repeat_pairs": 0, "meetings": 0}
+        )
+        p["pairs"] += 1
+        p["repeat_pairs"] += e.meetings >= 2
+        p["meetings"] += e.meetings
     summary = {
         "lots": len(ts),
         "bidders": len({p for t in ts for p in t.bidders}),
         "cobidding_pairs": len(edges),
         "cobidding": [{"a": e.a, "b": e.b, "meetings": e.meetings} for e in strongest],
+        "cobidding_by_year": [periods[k] for k in sorted(periods)],
         "communities": sorted(communities, key=len, reverse=True)[:MARKET_LISTS_KEPT],
         "cover_bidding": cover[:MARKET_LISTS_KEPT],
         "rotation": rotation[:MARKET_LISTS_KEPT],

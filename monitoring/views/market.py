@@ -79,8 +79,10 @@ def market_context(run) -> dict:
         empty_text=_("No co-bidding ties in the latest run."),
         ident="market-graph",
     )
+    by_year = [r for r in market.get("cobidding_by_year") or [] if isinstance(r, dict)][-TABLE_ROWS:]
     return {
         "run": run,
+        "by_year": by_year,
         "picture": mark_safe(svg),  # noqa: S308 — built by monitoring.picture, every text escaped
         "communities": [
             [names.get(str(p), str(p)) for p in c] for c in sorted(communities, key=len, reverse=True)

@@ -154,6 +154,9 @@ def test_the_batch_rescore_and_the_report_record_the_lot_and_the_decision(
     assert line["market"]["lots"] == 1 and line["reports"] == 0
     run = MarketRun.objects.get()
     assert run.lots == 1 and run.bids == 3 and "total_seconds" in run.figures
+    assert [(y["period"], y["pairs"], y["meetings"]) for y in run.market["cobidding_by_year"]] == [
+        ("2026", 3, 3)
+    ]
     batch = LotAnalysis.objects.get(lot=world.lot)
     assert batch.source == LotAnalysis.Source.BATCH
     # The batch reads no documents: it carries the text findings over, so the lot keeps one open alert.
