@@ -23,6 +23,7 @@ WIDTH = 760
 NODE_AREA = 420  # height of the drawing above the legend
 MARGIN = 56
 LABEL_CHARS = 14
+EDGE_LABELS_MAX = 8  # more edges than this: labels only on the edges between two parties
 EDGE_LABEL_CHARS = 12
 
 # kind → (shape, fill, stroke); entity colours depend on the role (see _style).
@@ -182,6 +183,7 @@ def svg(
     legend: dict[str, str] | None = None,
     seed: int = 7,
     ident: str = "evidence-graph",
+    emphasise_direct: bool = True,
 ) -> str:
     """The picture as one `<svg>` element. `legend` maps a kind (or "bidder"/"tenderee") to its
     label and draws a key under the graph for those the drawing uses; `empty_text` is shown when there
@@ -204,16 +206,25 @@ def svg(
             f'fill="#666666">{_text(empty_text)}</text>'
         )
     parts.append('<g class="edges">')
+    # An edge's label mostly repeats the node it reaches; on a busy picture only the edges between two
+    # parties (a document comparison, a market pattern) keep theirs. Every edge keeps its tooltip.
+    # (`emphasise_direct=False` for a picture of parties only, such as the market's co-bidding ties.)
+    parties = {n["id"] for n in nodes if n.get("role")} if emphasise_direct else set()
     for e in edges:
         (x1, y1), (x2, y2) = pos[e["source"]], pos[e["target"]]
-        label = _short(e["label"] or e["relation"], EDGE_LABEL_CHARS)
+        direct = e["source"] in parties and e["target"] in parties
+        text = ""
+        if len(edges) <= EDGE_LABELS_MAX or direct:
+            text = (
+                f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 4:.1f}" text-anchor="middle" '
+                f'font-size="10" fill="#555555">{_text(_short(e["label"] or e["relation"], EDGE_LABEL_CHARS))}</text>'
+            )
         parts.append(
             f'<g class="edge" data-source="{_text(e["source"])}" data-target="{_text(e["target"])}" '
             f'data-relation="{_text(e["relation"])}"><title>{_text(e["label"] or e["relation"])}</title>'
-            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" stroke="#8a8a8a" '
-            f'stroke-width="1.5"/>'
-            f'<text x="{(x1 + x2) / 2:.1f}" y="{(y1 + y2) / 2 - 4:.1f}" text-anchor="middle" '
-            f'font-size="10" fill="#555555">{_text(label)}</text></g>'
+            f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
+            f'stroke="{"#b3261e" if direct else "#8a8a8a"}" stroke-width="{2.5 if direct else 1.5}"/>'
+            f"{text}</g>"
         )
     parts.append("</g>")
     parts.append('<g class="nodes">')

@@ -78,6 +78,7 @@ def market_context(run) -> dict:
         title=_("Co-bidding graph: the strongest ties"),
         empty_text=_("No co-bidding ties in the latest run."),
         ident="market-graph",
+        emphasise_direct=False,
     )
     by_year = [r for r in market.get("cobidding_by_year") or [] if isinstance(r, dict)][-TABLE_ROWS:]
     return {

@@ -182,3 +182,28 @@ def test_the_legend_lists_the_kinds_drawn_with_the_callers_labels():
     assert "投标人" in svg and ">x<" not in svg
     assert int(root.get("height")) > picture.NODE_AREA
     assert re.search(r'height="(\d+)"', picture.svg(graph())).group(1) == str(picture.NODE_AREA)
+
+
+def test_a_busy_picture_keeps_edge_labels_only_between_parties():
+    g = graph()
+    for i in range(10):
+        g["nodes"].append({"id": f"device:d{i}", "kind": "device", "label": f"机器码{i}", "role": ""})
+        g["edges"].append(
+            {"source": "entity:1", "target": f"device:d{i}", "relation": "machine_code", "label": f"m{i}"}
+        )
+    g["edges"].append(
+        {"source": "entity:1", "target": "entity:2", "relation": "identical_documents", "label": "0.87"}
+    )
+    root = ET.fromstring(picture.svg(g, title="t"))
+    labelled = {
+        e.get("data-relation")
+        for e in root.iter(f"{SVG}g")
+        if e.get("class") == "edge" and e.find(f"{SVG}text") is not None
+    }
+    assert labelled == {"identical_documents"}
+    # Every edge still carries its full label as a tooltip.
+    titles = [e.find(f"{SVG}title").text for e in root.iter(f"{SVG}g") if e.get("class") == "edge"]
+    assert "m7" in titles and len(titles) == 16
+    # A small picture labels every edge.
+    small = ET.fromstring(picture.svg(graph(), title="t"))
+    assert all(e.find(f"{SVG}text") is not None for e in small.iter(f"{SVG}g") if e.get("class") == "edge")
