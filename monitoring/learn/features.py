@@ -25,22 +25,9 @@ from monitoring.learn.table import BidTable, table_from_bids
 FEATURES_VERSION = 1
 
 # Screens of monitoring.screens used as tender features (ceiling screens need a ceiling the table lacks).
-TENDER_SCREENS = (
-    "cv",
-    "spd",
-    "diffp",
-    "rd",
-    "rdnor",
-    "rdalt",
-    "skew",
-    "kurt",
-    "ks",
-    "step_cv",
-    "ratio_cv",
-    "identical_share",
-    "min_to_estimate",
-    "mean_to_estimate",
-)
+TENDER_SCREENS = tuple(
+    s for s in S.SCREENS if s not in {"n", "identical", "min_to_ceiling", "mean_to_ceiling"}
+)  # n is its own feature (n_bids); identical is a count, identical_share its scale-free form
 SUBSET = ("cv", "spd", "diffp", "rd", "skew")  # screens over every 3-bid subset (incomplete cartels)
 SUBSET_STATS = ("min", "max", "mean", "median")
 TENDER_OTHER = (

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import platform
+from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
 import joblib
@@ -78,7 +79,7 @@ class _ECDF:
 
 
 @dataclass
-class Model:
+class Model(ABC):
     """Common interface: `score_tenders(fs)` and `score_bids(fs)` in [0, 1]; `threshold` the score from
     which a tender is flagged (the balanced-accuracy operating point, see docs/monitoring-models.md)."""
 
@@ -89,11 +90,13 @@ class Model:
     bid_threshold: float = 0.5
     meta: dict = field(default_factory=dict)
 
-    def score_tenders(self, fs: FeatureSet) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def score_tenders(self, fs: FeatureSet) -> np.ndarray:
+        """Score per tender of `fs`, in [0, 1]."""
 
-    def score_bids(self, fs: FeatureSet) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def score_bids(self, fs: FeatureSet) -> np.ndarray:
+        """Score per bid of `fs`, in [0, 1]."""
 
     def to_bytes(self) -> bytes:
         buf = io.BytesIO()
