@@ -71,6 +71,11 @@ def _lock_stream(name: str) -> JournalStream:
         return JournalStream.objects.select_for_update().get(name=name)
 
 
+def stream_lock(name: str) -> JournalStream:
+    """Lock a stream's head row (inside a transaction): serialises whatever is ordered by that stream."""
+    return _lock_stream(name)
+
+
 def journal_append(
     *,
     stream: str,

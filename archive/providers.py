@@ -26,7 +26,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 @dataclass(frozen=True)
 class Item:
     """One file of a package: `path` under the provider's folder, and either its bytes (`data`) or the
-    SHA-256 of a stored blob (`blob`). `public` marks what the public may see of an archived project."""
+    SHA-256 of a stored blob (`blob`). `public` marks what the public may see of an archived project;
+    `sealed` marks the ciphertext of a bid that was never opened, which the security check (四性检测)
+    requires to stay ciphertext, alone in its folder with its receipt and metadata (no plaintext)."""
 
     path: str
     media_type: str
@@ -34,6 +36,7 @@ class Item:
     blob: str | None = None
     title: str = ""
     public: bool = False
+    sealed: bool = False
 
 
 Provider = Callable[[str], Iterable[Item]]

@@ -8,7 +8,10 @@ class BiddingConfig(AppConfig):
 
     def ready(self) -> None:
         # trading may not import bidding (layering): it sends signals, bidding listens.
-        from bidding import signals
+        from archive.providers import register
+        from bidding import archive, signals
         from trading.signals import tender_published
 
         tender_published.connect(signals.on_tender_published, dispatch_uid="bidding.custodian_key_create")
+        # What bidding contributes to a project's archival package (sealed bids, the opening).
+        register("bidding", archive.items)

@@ -290,6 +290,15 @@ WORKING_CALENDAR_OVERRIDES: dict = _json_setting("WORKING_CALENDAR_OVERRIDES")
 MONITORING_RULES: dict = _json_setting("MONITORING_RULES")
 MONITORING_BATCH_MINUTES = float(os.environ.get("MONITORING_BATCH_MINUTES", "60"))
 MONITORING_TEXT_MAX_BYTES = int(os.environ.get("MONITORING_TEXT_MAX_BYTES", str(20 * 1024 * 1024)))
+# The electronic archive (archive/rules.py): retention in years per regime, "permanent" allowed; GP may
+# not go below 15 years (政府采购法42) and TB keeps the same floor (DOMAIN E2), e.g. {"TB": 30, "GP": 15}.
+# The platform key signs packages and roots through ARCHIVE_SIGNER; a new root is published every
+# ARCHIVE_ROOT_MINUTES by the worker; a finished project is due for archiving ARCHIVE_DUE_DAYS after it
+# ends (E3: within 30 days).
+ARCHIVE_RETENTION: dict = _json_setting("ARCHIVE_RETENTION")
+ARCHIVE_SIGNER = os.environ.get("ARCHIVE_SIGNER", "trading.pki.ca.archive_signer")
+ARCHIVE_ROOT_MINUTES = float(os.environ.get("ARCHIVE_ROOT_MINUTES", "60"))
+ARCHIVE_DUE_DAYS = int(os.environ.get("ARCHIVE_DUE_DAYS", "30"))
 
 # Absolute base URL of the platform (https://ggzy.example.gov.cn), used where a link leaves
 # the site: the CRL distribution point in certificates, OCDS URIs, feeds.

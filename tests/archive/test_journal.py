@@ -13,8 +13,16 @@ import pytest
 from archive.journal import entry_hash, journal_anchor, journal_append, verify_all, verify_stream
 from archive.models import GENESIS_HASH, GLOBAL_STREAM, JournalEntry, JournalStream
 from core.canonical import digest
+from tests.archive.tamper import tampering
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _behind_the_back():
+    """These tests tamper on purpose; the immutability guards are tested in test_immutability.py."""
+    with tampering():
+        yield
 
 
 def _fill(stream: str, n: int) -> list[JournalEntry]:

@@ -9,8 +9,15 @@ from django.core.management import CommandError, call_command
 
 from archive.journal import journal_anchor, journal_append
 from archive.models import JournalEntry, JournalStream
+from tests.archive.tamper import tampering
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _behind_the_back():
+    with tampering():
+        yield
 
 
 def _fill(stream: str, n: int) -> None:

@@ -224,6 +224,14 @@ def platform_sign(data: bytes) -> bytes:
     return key.sign(data, ec.ECDSA(hashes.SHA256()))
 
 
+def archive_signer():
+    """The platform key and its chain, for the archive (settings.ARCHIVE_SIGNER points here)."""
+    from archive.signing import Signer
+
+    key, cert = platform_signer()
+    return Signer(key=key, certificate=cert, chain=(ca_certificate(),))
+
+
 def platform_verify(data: bytes, signature: bytes, *, certificate: x509.Certificate | None = None) -> bool:
     """Check a platform signature (DER or raw r||s), by default against the current platform certificate."""
     cert = certificate or platform_signer()[1]

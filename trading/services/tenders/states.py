@@ -159,3 +159,15 @@ def tender_evaluation_begin(*, tender: Tender, reason: str = "openings closed") 
             payload={"from": TenderState.OPENING, "to": TenderState.EVALUATION, "reason": reason},
         )
     return tender
+
+
+def tender_mark_archived(*, tender: Tender, actor, package: dict) -> Tender:
+    """A finished tender (awarded, failed, terminated) whose package has just been sealed becomes
+    archived, the final state. Called by the closing pipeline inside its transaction; `package` names
+    the sealed package (id, version, digest) in the journal entry."""
+    with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        _set_state(
+            tender, TenderState.ARCHIVED, actor=actor, reason="archive.sealed", payload={"package": package}
+        )
+    return tender
