@@ -26,6 +26,7 @@ JOURNAL_PATH = "journal/entries.json"
 CATALOGUE_PATH = "catalogue.pdf"
 RESERVED = ("journal", CATALOGUE_PATH)
 PLAINTEXT_MAGIC = (
+    b"GJPT1",  # the sealed-bid plaintext container (docs/sealed-bid.md)
     b"%PDF",
     b"PK\x03\x04",
     b"\x89PNG",

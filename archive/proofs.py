@@ -13,13 +13,37 @@ from archive import package as fmt
 from archive import signing
 from archive.blobs import blob_open
 from archive.models import ArchiveFile, ArchivePackage
-from archive.services.seal import proof_for, roots_publish
+from archive.services.seal import proof_for
+from core.canonical import canonical_json
+
+
+def receipt_bytes(raw: bytes) -> bytes:
+    """The receipt as the archive keeps it: canonical JSON. A receipt saved from the API or pretty-printed
+    by an editor is the same receipt, so it is canonicalised before it is hashed; bytes that are not
+    JSON are taken as they are."""
+    try:
+        return canonical_json(json.loads(raw))
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return raw
+
+
+def receipt_digest(raw: bytes) -> str:
+    return hashlib.sha256(receipt_bytes(raw)).hexdigest()
 
 
 def receipt_proof(sha256: str) -> dict | None:
-    """The newest sealed package holding a file with these bytes, and the proof chain; None if none."""
+    """The newest sealed package holding a receipt with these bytes, and the proof chain; None if none.
+
+    Only receipts are looked up: the proof carries the whole signed manifest (which names every file of
+    the project), and a receipt's digest is known only to the bidder who holds it and the platform —
+    whereas public files' digests are shown to anyone. Until the worker publishes a root that covers the
+    package, `package` is None (a public request never publishes a root itself)."""
     afile = (
-        ArchiveFile.objects.filter(blob_id=sha256.lower(), package__status=ArchivePackage.Status.SEALED)
+        ArchiveFile.objects.filter(
+            blob_id=sha256.lower(),
+            package__status=ArchivePackage.Status.SEALED,
+            path__endswith="/receipt.json",
+        )
         .select_related("package", "package__manifest")
         .order_by("-package__seq", "path")
         .first()
@@ -28,9 +52,6 @@ def receipt_proof(sha256: str) -> dict | None:
         return None
     package = afile.package
     proof = proof_for(package)
-    if proof is None:
-        roots_publish()
-        proof = proof_for(package)
     with blob_open(package.manifest) as fh:
         manifest_bytes = fh.read()
     manifest = json.loads(manifest_bytes)
@@ -52,9 +73,10 @@ def check_receipt_proof(proof: dict, receipt: bytes, *, trusted_ca=None) -> list
         manifest = json.loads(mbytes)
         digest = hashlib.sha256(mbytes).hexdigest()
         pp = proof["package"]
-        root = pp["root"]
+        root = pp["root"] if pp is not None else None
     except (KeyError, TypeError, ValueError, AttributeError):
         return ["not_a_proof"]
+    receipt = receipt_bytes(receipt)
     if hashlib.sha256(receipt).hexdigest() != entry.get("sha256") or len(receipt) != entry.get("size"):
         problems.append("receipt_not_this_file")
     if not fmt.check_file_proof(proof["file"], manifest.get("files_root", "")):
@@ -64,6 +86,8 @@ def check_receipt_proof(proof: dict, receipt: bytes, *, trusted_ca=None) -> list
         chain = signing.load_chain(proof["signature"]["certificates"])
     if not chain or not signing.verify(mbytes, proof["signature"].get("signature", ""), chain[0]):
         problems.append("package_signature_invalid")
+    if pp is None:
+        return [*problems, "package_not_published"]
     if pp.get("package_digest") != digest or not fmt.check_package_proof(
         digest,
         int(pp.get("leaf_index", -1)),

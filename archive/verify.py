@@ -21,6 +21,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import re
 import time
 import zipfile
 from collections.abc import Iterator
@@ -31,6 +32,7 @@ from archive import package as fmt
 from archive import signing
 from core.canonical import canonical_json
 
+SAFE_PATH = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)*$")
 PROPERTIES = ("authenticity", "integrity", "usability", "security")
 CHUNK = 1024 * 1024
 MANIFEST_KEYS = {

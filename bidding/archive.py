@@ -1,7 +1,7 @@
 """Bidding's contribution to a project's archival package (一项一档, DOMAIN E1; issue 6 item 1): every
 sealed bid of every lot — its ciphertext, the envelope data and the signed receipt, a withdrawal, and
-after the opening what the platform then holds (the bid form read out, the document's metadata and the
-content key that opens the ciphertext) — the bid securities, the custodian key's public record, and the
+after the opening what the platform then holds (the bid form read out, the document's metadata, the
+content key that opens the ciphertext, and the document itself as the committee read it) — the bid securities, the custodian key's public record, and the
 opening: the hall's session, sign-ins with powers of attorney, objections with answers, the read-out and
 the signed opening record with its PDF.
 
@@ -12,6 +12,7 @@ withdrawal.json) in its folder: the archive never holds a plaintext the platform
 Paths (bids numbered per lot in the order they arrived, `n` below):
     custodian.json
     lots/<lot>/bids/<n>/ciphertext.bin   bid.json   receipt.json   withdrawal.json   opened.json
+                        document.<ext>   (opened bids: the document as the committee read it)
     lots/<lot>/securities.json
     lots/<lot>/opening/session.json   signins.json   signins/<n>-attorney.<ext>   objections.json
     lots/<lot>/opening/readout.json   record.json   record.pdf
@@ -19,12 +20,16 @@ Paths (bids numbered per lot in the order they arrived, `n` below):
 
 from __future__ import annotations
 
+import logging
+import tempfile
 import uuid
 
 from django.utils.translation import gettext as _
 
+from archive.blobs import blob_open, blob_put
 from archive.models import JournalEntry
 from archive.providers import Item
+from bidding import envelope
 from bidding.models import (
     Attendance,
     Bid,
@@ -49,6 +54,8 @@ from trading.archive import (
     user_ref,
 )
 from trading.models import Lot, Tender
+
+logger = logging.getLogger(__name__)
 
 # The ciphertext as stored: GJ-SEAL v1 chunks (docs/sealed-bid.md §4), nothing else.
 CIPHERTEXT_MEDIA_TYPE = "application/vnd.gj-seal"
@@ -184,7 +191,42 @@ def _bid_items(lot: Lot, bid: Bid, n: int, numbers: dict) -> list[Item]:
                 _("Lot %(lot)s, bid %(n)s (%(bidder)s): opened bid form") % who,
             )
         )
+        document = _opened_document(bid)
+        if document is not None:
+            ext = extension(
+                filename=str(bid.document_meta.get("name", "")), content_type=document.content_type
+            )
+            out.append(
+                Item(
+                    path=f"{folder}/document.{ext}",
+                    media_type=document.content_type,
+                    blob=document.sha256,
+                    title=_("Lot %(lot)s, bid %(n)s (%(bidder)s): bid document as opened") % who,
+                )
+            )
     return out
+
+
+def _opened_document(bid: Bid):
+    """The bid's document as the committee read it: decrypted once more with the content key the
+    platform was given at the opening, its digest checked against the sealed one, and stored (content
+    addressed) so that the archive keeps a file that opens without the envelope format. None when it
+    cannot be opened (then opened.json and the ciphertext are what remains, and the check says so)."""
+    with tempfile.TemporaryFile() as out:
+        try:
+            with blob_open(bid.ciphertext) as fh:
+                opened = envelope.open_stream(
+                    header_bytes=envelope.b64u_decode(bid.header),
+                    cek=envelope.cek_from_b64u(bid.content_key),
+                    ciphertext=fh,
+                    document_out=out,
+                    ciphertext_sha256=bid.ciphertext_id,
+                )
+        except Exception:  # a bid that no longer opens is archived without its plaintext
+            logger.warning("archive: bid %s does not open again", bid.pk, exc_info=True)
+            return None
+        content_type = str(opened.document_meta.get("content_type") or "application/octet-stream")
+        return blob_put(data=out, content_type=content_type[:120])
 
 
 def _opening_items(lot: Lot, session: OpeningSession, numbers: dict) -> list[Item]:

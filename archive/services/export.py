@@ -8,7 +8,10 @@ import shutil
 import zipfile
 from typing import BinaryIO
 
+from django.db import transaction
+
 from archive.blobs import CHUNK, blob_open
+from archive.journal import journal_append
 from archive.models import ArchivePackage
 from archive.services.seal import proof_for, roots_publish
 from core.canonical import canonical_json
@@ -47,4 +50,12 @@ def package_export(package: ArchivePackage, out: BinaryIO, *, actor=None) -> dic
             with blob_open(f.blob) as src, zf.open(info, "w", force_zip64=True) as dst:
                 shutil.copyfileobj(src, dst, CHUNK)
         zf.writestr("verification.json", canonical_json(report.as_dict()))
+    with transaction.atomic():
+        journal_append(
+            stream=package.project,
+            action="archive.exported",
+            actor=actor,
+            obj=package,
+            payload={"package": package.pk, "digest": package.digest, "ok": report.ok},
+        )
     return report.as_dict()

@@ -72,6 +72,7 @@ class WorldBuilder(
         self.pool_agenda_run(self.now)
         self.build_opening_soon()
         self.build_monitoring_batch(self.now)
+        self.build_archive(self.now)
         with simulated_now(self.now - dt.timedelta(days=1)), transaction.atomic():
             # Yesterday's registration, waiting in the centre's verification queue.
             entity_register(

@@ -78,3 +78,23 @@ class MonitoringMixin:
             for alert in alerts.select_related("tender").order_by("pk"):
                 regulator = "regulator" if alert.tender.regime == Regime.TB else "regulator_gp"
                 self.act(at, alert_dismiss, alert=alert, actor=self.users[regulator], reason=plan.dismiss)
+
+    def build_archive(self, at: dt.datetime) -> None:
+        """The worker's archiving pass: every finished project with no undecided alert is sealed into the
+        archive (the open collusion alert keeps its tender out until the regulator decides), the centre
+        seals an interim package of the suspended one, then the signed root over the packages is
+        published."""
+        from archive.services import roots_publish
+        from monitoring.services.closing import close_due, open_alerts, project_close
+        from trading.models import Tender, TenderState
+
+        with simulated_now(at):
+            sealed = close_due(now=at)
+            # A suspended project is archived too (一项一档 covers paused projects): an interim package.
+            for tender in Tender.objects.filter(state=TenderState.SUSPENDED).order_by("pk"):
+                if not open_alerts(tender):
+                    sealed.append(project_close(tender=tender, actor=self.users["centre"]))
+            root = roots_publish(actor="system")
+        self.log(
+            f"archive: {len(sealed)} projects sealed, root over {root.tree_size if root else 0} packages\n"
+        )

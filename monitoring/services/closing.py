@@ -32,6 +32,7 @@ logger = logging.getLogger(__name__)
 FINAL = (TenderState.AWARDED, TenderState.FAILED, TenderState.TERMINATED)
 CLOSERS = (Role.CENTRE, Role.REGULATOR, Role.ADMIN)
 OVERRIDERS = (Role.REGULATOR, Role.ADMIN)
+OVERRIDE_MAX = 2000
 
 
 def open_alerts(tender: Tender) -> list[int]:
@@ -80,30 +81,17 @@ def project_close(*, tender: Tender, actor=None, override_reason: str = "") -> A
             code="archive_not_closable",
             current=tender.state,
         )
-    override_reason = (override_reason or "").strip()
+    override_reason = (override_reason or "").strip()[:OVERRIDE_MAX]
     if override_reason and getattr(actor, "role", None) not in OVERRIDERS:
         raise AccessDenied(
             _("Only a regulator may override an open alert."), code="archive_override_forbidden"
         )
 
+    # Refuse before writing anything when an alert is already waiting; the report's re-check may raise
+    # new ones, so the alerts are read again after it.
+    _override(tender, actor, override_reason)
     report = current_report(tender) or report_produce(tender=tender, actor=actor)
-    pending = open_alerts(tender)
-    override: dict = {}
-    if pending:
-        if not override_reason:
-            raise Conflict(
-                _("An alert of this project has not been decided; the regulator must decide it first."),
-                code="archive_alert_open",
-                alerts=pending,
-            )
-        override = {
-            "alerts": pending,
-            "reason": override_reason,
-            "by": actor.get_username(),
-            "by_id": actor.pk,
-            "role": actor.role,
-            "at": timezone.now().isoformat(),
-        }
+    override = _override(tender, actor, override_reason)
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if tender.state not in (*FINAL, TenderState.SUSPENDED):
@@ -120,6 +108,27 @@ def project_close(*, tender: Tender, actor=None, override_reason: str = "") -> A
                 package={"id": package.pk, "version": package.version, "digest": package.digest},
             )
     return package
+
+
+def _override(tender: Tender, actor, reason: str) -> dict:
+    """The recorded override when alerts are open and a regulator gave a reason; refused without one."""
+    pending = open_alerts(tender)
+    if not pending:
+        return {}
+    if not reason:
+        raise Conflict(
+            _("An alert of this project has not been decided; the regulator must decide it first."),
+            code="archive_alert_open",
+            alerts=pending,
+        )
+    return {
+        "alerts": pending,
+        "reason": reason,
+        "by": actor.get_username(),
+        "by_id": actor.pk,
+        "role": actor.role,
+        "at": timezone.now().isoformat(),
+    }
 
 
 def closing_due(now: dt.datetime | None = None) -> list[Tender]:

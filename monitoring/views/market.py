@@ -12,15 +12,17 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from archive.blobs import blob_open
+from archive.models import ArchivePackage
 from core.errors import NotFound
 from monitoring import picture
 from monitoring.models import Alert, LotAnalysis, MonitoringReport
 from monitoring.screens import SCREENS
 from monitoring.selectors import market_view
+from monitoring.services import closing
 from monitoring.views import common
 from trading import pki
-from trading.models import MarketEntity, Tender
-from trading.views.accounts import signed_in
+from trading.models import MarketEntity, Tender, TenderState
+from trading.views.accounts import error_context, signed_in
 
 GRAPH_EDGES = 60  # the picture draws the strongest co-bidding ties only: a hairball explains nothing
 TABLE_ROWS = 50
@@ -138,6 +140,11 @@ def _screens(analysis: LotAnalysis | None) -> list[tuple[str, str]]:
 @require_safe
 @signed_in
 def tender_page(request, tender_id: int):
+    return render_tender(request, tender_id)
+
+
+def render_tender(request, tender_id: int, *, error=None):
+    """The tender's monitoring tab; `error` is a refused archiving, shown with its code."""
     common.monitoring_access_read(request.user)
     tender = _tender(tender_id)
     analyses = {
@@ -164,7 +171,13 @@ def tender_page(request, tender_id: int):
             "lots": lots,
             "alerts": Alert.objects.filter(tender=tender).select_related("lot").order_by("level", "-score"),
             "reports": MonitoringReport.objects.filter(tender=tender).order_by("-revision"),
+            "packages": ArchivePackage.objects.filter(project=tender.stream).order_by("-version"),
+            "closable": tender.state in (*closing.FINAL, TenderState.SUSPENDED),
+            "open_alerts": closing.open_alerts(tender),
+            "may_override": common.may_act(request.user),
+            "error": error_context(error) if error is not None else None,
         },
+        status=error.status if error is not None else 200,
     )
 
 

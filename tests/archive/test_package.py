@@ -232,7 +232,7 @@ def test_verify_archive_runs_with_no_database(exported, tmp_path):
 
 
 def test_a_bidder_proves_its_receipt_is_archived(package):
-    from archive.proofs import check_receipt_proof, receipt_proof
+    from archive.proofs import check_receipt_proof, receipt_digest, receipt_proof
     from archive.signing import signer
     from core.canonical import canonical_json
 
@@ -241,7 +241,23 @@ def test_a_bidder_proves_its_receipt_is_archived(package):
     assert proof is not None
     wire = json.loads(canonical_json(proof))  # what the bidder downloads
     assert check_receipt_proof(wire, receipt, trusted_ca=signer().chain[-1]) == []
+    pretty = b'{\n  "receipt": "r-1"\n}\n'  # as saved from the API: the same receipt
+    assert receipt_digest(pretty) == hashlib.sha256(receipt).hexdigest()
+    assert check_receipt_proof(wire, pretty) == []
     assert "receipt_not_this_file" in check_receipt_proof(wire, b'{"receipt":"r-2"}')
     wire["package"]["root"]["root_hash"] = "0" * 64
     assert {"package_not_in_root", "root_signature_invalid"} <= set(check_receipt_proof(wire, receipt))
     assert receipt_proof("0" * 64) is None
+
+
+def test_receipt_proofs_cover_receipts_only_and_never_publish_a_root(kit, clock):
+    from archive.proofs import check_receipt_proof, receipt_proof
+    from core.canonical import canonical_json
+
+    package_seal(info=_info(), actor="tester")  # no root published yet
+    notice = hashlib.sha256(b'{"title":"\\u516c\\u544a"}').hexdigest()
+    assert receipt_proof(notice) is None  # a public file's digest does not open the manifest
+    receipt = b'{"receipt":"r-1"}'
+    proof = json.loads(canonical_json(receipt_proof(hashlib.sha256(receipt).hexdigest())))
+    assert proof["package"] is None and not ArchiveRoot.objects.exists()
+    assert check_receipt_proof(proof, receipt) == ["package_not_published"]

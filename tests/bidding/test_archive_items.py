@@ -27,7 +27,7 @@ from trading.models import Lot, TenderState
 
 pytestmark = pytest.mark.django_db
 
-OPENED = ("ciphertext.bin", "bid.json", "receipt.json", "opened.json")
+OPENED = ("ciphertext.bin", "bid.json", "receipt.json", "opened.json", "document.pdf")
 OPENING = [
     "lots/1/opening/session.json",
     "lots/1/opening/signins.json",
@@ -122,6 +122,8 @@ def test_an_awarded_tender_archives_every_bid_and_the_opening(clock):
                 ciphertext_sha256=meta["envelope"]["ciphertext_sha256"],
             )
         assert again.form == opened["form"] and opened["form"]["price"] == bid.form["price"]
+        # and the document itself, as the committee read it, is a file of its own: the sealed digest
+        assert by_path[f"{folder}/document.pdf"].blob == bid.document_meta["sha256"]
     # the withdrawn bid stays sealed: its ciphertext alone beside JSON metadata
     assert _folders_of_sealed(items) == {
         "lots/1/bids/0004": ["bid.json", "ciphertext.bin", "receipt.json", "withdrawal.json"]

@@ -253,7 +253,9 @@ def assert_monitoring():
 
     # the market batch ran; every tender that ended has its signed monitoring report
     assert MarketRun.objects.exclude(finished_at=None).count() == 1
-    ended = Tender.objects.filter(state__in=[TenderState.AWARDED, TenderState.FAILED, TenderState.TERMINATED])
+    ended = Tender.objects.filter(
+        state__in=[TenderState.AWARDED, TenderState.FAILED, TenderState.TERMINATED, TenderState.ARCHIVED]
+    )
     assert ended.count() >= 7
     for tender in ended:
         report = MonitoringReport.objects.get(tender=tender)
@@ -261,6 +263,26 @@ def assert_monitoring():
         assert pdf_bytes(report.pdf).startswith(b"%PDF")
     failed = MonitoringReport.objects.get(tender__title=STORY_TENDER)
     assert failed.data["summary"]["highest_level"] == 1 and failed.data["summary"]["open"] >= 1
+
+
+def assert_archive():
+    """Finished projects are archived unless an alert waits for the regulator; the suspended one has an
+    interim package; every package verifies and the published root covers them all."""
+    from archive.models import ArchivePackage, ArchiveRoot
+    from archive.verify import verify_package
+
+    archived = Tender.objects.filter(state=TenderState.ARCHIVED)
+    assert archived.count() >= 3
+    packages = ArchivePackage.objects.all()
+    assert {p.project for p in packages if not p.interim} == {t.stream for t in archived}
+    story = Tender.objects.get(title=STORY_TENDER)
+    assert story.state == TenderState.FAILED and not packages.filter(project=story.stream).exists()
+    suspended = Tender.objects.get(state=TenderState.SUSPENDED)
+    assert packages.get(project=suspended.stream).interim
+    for package in packages:
+        report = verify_package(package)
+        assert report.ok, report.lines()
+    assert ArchiveRoot.objects.order_by("-tree_size").first().tree_size == packages.count()
 
 
 # Committed transactions, as in `manage.py seed_demo`: the live checks run when a read-out commits.
@@ -277,6 +299,8 @@ def test_seed_demo_builds_a_market_every_role_can_use():
     assert_reports_awards_and_revealed_draws()
     # and collusion monitoring as a regulator meets it: evidence, a model, alerts, the batch, reports
     assert_monitoring()
+    # and the finished projects archived in packages that verify
+    assert_archive()
     # and the journal of everything that happened verifies
     assert verify_all() == []
     # and the OCDS export of every public tender (and every daily bulk file) validates against 1.1.5

@@ -141,3 +141,25 @@ def test_the_worker_seals_what_is_due_and_publishes_a_root(clock):
     assert MonitoringReport.objects.filter(tender=failed.tender).count() == 1  # the report step's, reused
     call_command("run_monitoring", "--once", stdout=io.StringIO())
     assert ArchivePackage.objects.count() == 1 and ArchiveRoot.objects.count() == 1
+
+
+def test_the_tender_tab_archives_and_shows_the_refusal_with_its_code(alerted):
+    from django.test import Client
+    from django.urls import reverse
+
+    world = alerted
+    address = reverse("monitoring:tender-archive", args=[world.tender.pk])
+    centre, regulator = Client(), Client()
+    centre.force_login(world.host)
+    regulator.force_login(world.regulator)
+    journal = JournalEntry.objects.count()
+    refused = centre.post(address, {})
+    assert refused.status_code == 409 and b'class="error-code">archive_alert_open<' in refused.content
+    assert JournalEntry.objects.count() == journal and not ArchivePackage.objects.exists()  # nothing written
+    tab = regulator.get(reverse("monitoring:tender", args=[world.tender.pk]))
+    assert b'id="id-override-reason"' in tab.content and b'data-open-alerts="1"' in tab.content
+    done = regulator.post(address, {"override_reason": "线索已移交，先行归档"})
+    assert done.status_code == 302
+    package = ArchivePackage.objects.get(project=world.tender.stream)
+    page = regulator.get(reverse("monitoring:tender", args=[world.tender.pk]))
+    assert f'data-package="{package.pk}"'.encode() in page.content and b'id="archive-form"' not in page.content

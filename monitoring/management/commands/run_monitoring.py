@@ -3,7 +3,12 @@
 * re-score the market (co-bidding, cover bidding, rotation, communities, the model) when the last run is
   older than MONITORING_BATCH_MINUTES (default 60), raising or updating alerts;
 * produce the monitoring report of tenders that have reached their end (awarded, failed, terminated)
-  and have none yet.
+  and have none yet;
+* seal into the archive the projects that are due (monitoring.services.closing.closing_due: failed and
+  terminated ones, awarded ones with their contracts or ARCHIVE_DUE_DAYS after the award; never one
+  with an undecided alert);
+* publish a new signed archive root when packages were sealed and the last root is older than
+  ARCHIVE_ROOT_MINUTES.
 
     python manage.py run_monitoring            # loop until SIGTERM / Ctrl-C
     python manage.py run_monitoring --once     # one pass (cron, tests)
@@ -61,9 +66,28 @@ def reports_step() -> int:
     return done
 
 
+def archive_step() -> dict:
+    from archive.models import ArchivePackage, ArchiveRoot
+    from archive.services import roots_publish
+    from monitoring.services.closing import close_due
+
+    sealed = close_due()
+    last = ArchiveRoot.objects.order_by("-tree_size").first()
+    published = None
+    behind = ArchivePackage.objects.count() > (last.tree_size if last else 0)
+    stale = last is None or timezone.now() - last.published_at >= dt.timedelta(
+        minutes=settings.ARCHIVE_ROOT_MINUTES
+    )
+    if behind and (stale or sealed):
+        root = roots_publish(actor="system")
+        published = root.tree_size if root else None
+    return {"sealed": len(sealed), "root": published}
+
+
 class Command(BaseCommand):
     help = (
-        "Run monitoring's scheduled work: the market batch and the monitoring reports (--once for one pass)."
+        "Run monitoring's scheduled work: the market batch, the monitoring reports and the archiving of "
+        "finished projects (--once for one pass)."
     )
 
     def add_arguments(self, parser):
@@ -83,7 +107,11 @@ class Command(BaseCommand):
         force = market
         while True:
             counts = {}
-            steps = (("market", lambda f=force: market_step(f)), ("reports", reports_step))
+            steps = (
+                ("market", lambda f=force: market_step(f)),
+                ("reports", reports_step),
+                ("archive", archive_step),
+            )
             for name, step in steps:
                 try:
                     counts[name] = step()
