@@ -162,4 +162,6 @@ def test_the_tender_tab_archives_and_shows_the_refusal_with_its_code(alerted):
     assert done.status_code == 302
     package = ArchivePackage.objects.get(project=world.tender.stream)
     page = regulator.get(reverse("monitoring:tender", args=[world.tender.pk]))
-    assert f'data-package="{package.pk}"'.encode() in page.content and b'id="archive-form"' not in page.content
+    assert (
+        f'data-package="{package.pk}"'.encode() in page.content and b'id="archive-form"' not in page.content
+    )
