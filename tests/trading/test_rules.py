@@ -492,6 +492,42 @@ def test_gp_chain_end_to_end():
     )
 
 
+# -- A5: the supervising department's clocks ------------------------------------------------------
+@pytest.mark.parametrize(
+    ("regime", "lodged", "in_time"),
+    [
+        # received Mon Sep 28; working days Sep 29, 30, (National Day Oct 1–7), Oct 8 → TB: 3 → Oct 8
+        ("TB", at(2026, 10, 8, 23, 59), True),
+        ("TB", at(2026, 10, 9, 0, 0), False),
+        # GP: 5 working days → Oct 8, 9 and the worked Saturday Oct 10
+        ("GP", at(2026, 10, 10, 23, 59), True),
+        ("GP", at(2026, 10, 12, 0, 0), False),
+    ],
+)
+def test_complaint_acceptance_clock_across_national_day(regime, lodged, in_time):
+    limit = rules.complaint_acceptance_deadline(regime=regime, received_at=at(2026, 9, 28, 10), calendar=CAL)
+    assert (lodged <= limit) is in_time
+
+
+def test_complaint_decision_clock_runs_from_acceptance_tb_and_receipt_gp():
+    # 30 working days after Mon Mar 2, across Qingming (Apr 4–6): Mar 3 … Apr 3 (24), Apr 7 … Apr 14
+    tb = rules.complaint_decision_deadline(
+        regime="TB", received_at=at(2026, 2, 26), accepted_at=at(2026, 3, 2, 10), calendar=CAL
+    )
+    gp = rules.complaint_decision_deadline(regime="GP", received_at=at(2026, 3, 2, 10), calendar=CAL)
+    assert tb.date() == gp.date() == D(2026, 4, 14)
+    assert (tb + dt.timedelta(microseconds=1)).date() == D(2026, 4, 15)
+    # expert review (2 working days) is not counted
+    later = rules.complaint_decision_deadline(
+        regime="GP", received_at=at(2026, 3, 2, 10), excluded_working_days=2, calendar=CAL
+    )
+    assert later.date() == D(2026, 4, 16)
+    with pytest.raises(ValueError):
+        rules.complaint_decision_deadline(regime="TB", received_at=at(2026, 3, 2))
+    with pytest.raises(ValueError):
+        rules.complaint_decision_deadline(regime="GP", received_at=at(2026, 3, 2), excluded_working_days=-1)
+
+
 # -- A6: bid security ---------------------------------------------------------------------------
 @pytest.mark.parametrize(
     ("regime", "amount", "base", "expected"),

@@ -160,6 +160,51 @@ def gp_complaint_deadline(
     )
 
 
+# -- A5: the supervising department's clocks on a complaint ----------------------------------
+# TB: decide within 3 working days whether to accept, and within 30 working days of accepting
+# decide in writing (招标投标法实施条例61). GP: review within 5 working days of receipt, decide
+# within 30 working days of receipt (质疑和投诉办法21/26). In both, time spent on inspection,
+# testing, appraisal or expert review is not counted: pass those days as `excluded_working_days`.
+TB_COMPLAINT_ACCEPT_WORKING_DAYS = 3
+TB_COMPLAINT_DECIDE_WORKING_DAYS = 30
+GP_COMPLAINT_REVIEW_WORKING_DAYS = 5
+GP_COMPLAINT_DECIDE_WORKING_DAYS = 30
+SRC_TB_COMPLAINT_HANDLING = "招标投标法实施条例第六十一条"
+SRC_GP_COMPLAINT_REVIEW = "政府采购质疑和投诉办法第二十一条"
+SRC_GP_COMPLAINT_DECISION = "政府采购质疑和投诉办法第二十六条"
+
+
+def complaint_acceptance_deadline(
+    *, regime: str, received_at: dt.datetime, calendar: WorkingCalendar | None = None
+) -> dt.datetime:
+    """The last moment for the department to accept or refuse a complaint it received."""
+    check_regime(regime)
+    days = TB_COMPLAINT_ACCEPT_WORKING_DAYS if regime == TB else GP_COMPLAINT_REVIEW_WORKING_DAYS
+    return end_of_day(period_end(received_at, days, working_days=True, calendar=calendar))
+
+
+def complaint_decision_deadline(
+    *,
+    regime: str,
+    received_at: dt.datetime,
+    accepted_at: dt.datetime | None = None,
+    excluded_working_days: int = 0,
+    calendar: WorkingCalendar | None = None,
+) -> dt.datetime:
+    """The last moment for the written decision: TB counts from acceptance (条例61), GP from
+    receipt (办法26); both add the working days excluded for inspection or expert review."""
+    check_regime(regime)
+    if excluded_working_days < 0:
+        raise ValueError("excluded_working_days must be >= 0")
+    if regime == TB:
+        if accepted_at is None:
+            raise ValueError("a TB decision deadline runs from the acceptance")
+        start, days = accepted_at, TB_COMPLAINT_DECIDE_WORKING_DAYS
+    else:
+        start, days = received_at, GP_COMPLAINT_DECIDE_WORKING_DAYS
+    return end_of_day(period_end(start, days + excluded_working_days, working_days=True, calendar=calendar))
+
+
 # -- A6: bid-security refunds -----------------------------------------------------------
 # (regime, event) -> (days, working days?, source)
 _REFUNDS: dict[tuple[str, str], tuple[int | str, bool, str]] = {
