@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "bidding",
     "experts",
     "monitoring",
+    "supervision",
     "demo",
 ]
 
