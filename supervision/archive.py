@@ -1,23 +1,40 @@
-"""Supervision's contribution to a project's archival package: the departments that supervised it."""
+"""Supervision's contribution to a project's archival package: the departments that supervised it, the
+challenges (异议/质疑) with their answers, and the complaints with their evidence files and decisions."""
 
 from __future__ import annotations
 
 from archive.providers import Item
 from core.canonical import canonical_json
-from supervision.models import TenderSupervision
+from supervision.models import Challenge, Complaint, TenderSupervision
+
+CHALLENGE_FIELDS = (
+    "kind", "lot_id", "entity_id", "filed_by_id", "text", "known_at", "filed_at", "reply_due_at", "reply",
+    "replied_by_id", "replied_at",
+)  # fmt: skip
+COMPLAINT_FIELDS = (
+    "lot_id", "entity_id", "filed_by_id", "matter", "text", "request", "known_at", "filed_at", "filing_deadline",
+    "prior", "status", "accept_due_at", "accepted_at", "decision_due_at", "excluded_working_days",
+    "handled_by_id", "refusal_reason", "suspended_tender", "outcome", "legal_basis", "decision", "decided_at",
+)  # fmt: skip
 
 
 def items(project: str) -> list[Item]:
     kind, _sep, key = project.partition(":")
     if kind != "tender" or not key.isdigit():
         return []
-    rows = (
-        TenderSupervision.objects.filter(tender_id=int(key))
-        .select_related("department")
-        .order_by("department_id")
-    )
-    if not rows:
-        return []
+    tender_id = int(key)
+    out = _supervisors(tender_id) + _challenges(tender_id)
+    for complaint in Complaint.objects.filter(tender_id=tender_id).order_by("filed_at", "pk"):
+        out += _complaint(complaint)
+    return out
+
+
+def _json(path: str, data: dict, title: str) -> Item:
+    return Item(path=path, media_type="application/json", data=canonical_json(data), title=title)
+
+
+def _supervisors(tender_id: int) -> list[Item]:
+    rows = TenderSupervision.objects.filter(tender_id=tender_id).select_related("department")
     data = {
         "supervisors": [
             {
@@ -28,14 +45,33 @@ def items(project: str) -> list[Item]:
                 "assigned_at": r.assigned_at,
                 "basis": r.basis,
             }
-            for r in rows
+            for r in rows.order_by("department_id")
         ]
     }
-    return [
-        Item(
-            path="supervisors.json",
-            media_type="application/json",
-            data=canonical_json(data),
-            title="supervising departments",
-        )
+    return [_json("supervisors.json", data, "supervising departments")] if data["supervisors"] else []
+
+
+def _challenges(tender_id: int) -> list[Item]:
+    rows = Challenge.objects.filter(tender_id=tender_id).order_by("filed_at", "pk")
+    data = {"challenges": [{"id": c.pk, **{f: getattr(c, f) for f in CHALLENGE_FIELDS}} for c in rows]}
+    return [_json("challenges.json", data, "challenges and answers")] if data["challenges"] else []
+
+
+def _complaint(c: Complaint) -> list[Item]:
+    folder = f"complaints/{c.pk:04d}"
+    evidence = list(c.evidence.select_related("blob"))
+    record = {"id": c.pk, **{f: getattr(c, f) for f in COMPLAINT_FIELDS}}
+    record["evidence"] = [
+        {"name": e.name, "sha256": e.blob_id, "size": e.blob.size, "added_at": e.added_at} for e in evidence
     ]
+    out = [_json(f"{folder}/complaint.json", record, f"complaint {c.pk}")]
+    out += [
+        Item(
+            path=f"{folder}/evidence/{i:02d}.bin",
+            media_type="application/octet-stream",
+            blob=e.blob_id,
+            title=e.name,
+        )
+        for i, e in enumerate(evidence, start=1)
+    ]
+    return out

@@ -87,3 +87,98 @@ class SocialSupervisor(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# --- challenges and complaints (issue 7 item 2) ----------------------------------------------------------
+
+
+class Challenge(models.Model):
+    """What must come before a complaint, raised with the tenderee or its agency: a TB objection to the
+    tender documents (异议, 条例22) or a GP 质疑 (质疑和投诉办法10). Objections at the opening and to the
+    candidates live with their hall and publicity (bidding.Objection, experts.PublicityObjection)."""
+
+    class Kind(models.TextChoices):
+        TB_OBJECTION = "tb_objection", _("Objection to the tender documents (异议)")
+        GP_CHALLENGE = "gp_challenge", _("Challenge (质疑)")
+
+    kind = models.CharField(max_length=14, choices=Kind.choices)
+    tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="challenges")
+    lot = models.ForeignKey("trading.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    entity = models.ForeignKey("trading.MarketEntity", on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    known_at = models.DateTimeField()
+    filed_at = models.DateTimeField()
+    reply_due_at = models.DateTimeField()
+    reply = models.TextField(blank=True)
+    replied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    replied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("challenge")
+        ordering = ["filed_at"]
+
+
+class Complaint(models.Model):
+    """投诉 to the supervising department, with its statutory clocks."""
+
+    class Matter(models.TextChoices):
+        DOCUMENTS = "documents", _("The tender documents (条例22)")
+        OPENING = "opening", _("The opening (条例44)")
+        CANDIDATES = "candidates", _("The evaluation result and candidates (条例54)")
+        PROCESS = "process", _("Another part of the process")
+
+    class Status(models.TextChoices):
+        FILED = "filed", _("Filed")
+        ACCEPTED = "accepted", _("Accepted")
+        REFUSED = "refused", _("Not accepted")
+        DECIDED = "decided", _("Decided")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    class Outcome(models.TextChoices):
+        UPHELD = "upheld", _("Upheld")
+        PARTLY = "partly", _("Partly upheld")
+        DISMISSED = "dismissed", _("Dismissed")
+
+    tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="complaints")
+    lot = models.ForeignKey("trading.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    entity = models.ForeignKey("trading.MarketEntity", on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    matter = models.CharField(max_length=12, choices=Matter.choices)
+    text = models.TextField()
+    request = models.TextField(_("what is asked"), blank=True)
+    known_at = models.DateTimeField()
+    filed_at = models.DateTimeField()
+    filing_deadline = models.DateTimeField()
+    prior = models.JSONField(default=dict, blank=True)  # {"kind": ..., "id": ..., "replied_at": ...}
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.FILED)
+    accept_due_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    decision_due_at = models.DateTimeField(null=True, blank=True)
+    excluded_working_days = models.PositiveSmallIntegerField(default=0)
+    handled_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    refusal_reason = models.TextField(blank=True)
+    suspended_tender = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=10, choices=Outcome.choices, blank=True)
+    legal_basis = models.CharField(max_length=300, blank=True)
+    decision = models.TextField(blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("complaint")
+        ordering = ["-filed_at"]
+
+
+class ComplaintEvidence(models.Model):
+    complaint = models.ForeignKey(Complaint, on_delete=models.PROTECT, related_name="evidence")
+    blob = models.ForeignKey("archive.Blob", on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(max_length=200)
+    added_at = models.DateTimeField()
+
+    class Meta:
+        verbose_name = _("complaint evidence")
+        ordering = ["added_at", "pk"]
