@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from archive.providers import Item
 from core.canonical import canonical_json
-from supervision.models import Challenge, Complaint, TenderSupervision
+from supervision.models import Challenge, Complaint, TenderSupervision, TipOff
 
 CHALLENGE_FIELDS = (
     "kind", "lot_id", "entity_id", "filed_by_id", "text", "known_at", "filed_at", "reply_due_at", "reply",
@@ -26,6 +26,36 @@ def items(project: str) -> list[Item]:
     out = _supervisors(tender_id) + _challenges(tender_id)
     for complaint in Complaint.objects.filter(tender_id=tender_id).order_by("filed_at", "pk"):
         out += _complaint(complaint)
+    for tip in TipOff.objects.filter(tender_id=tender_id).order_by("received_at", "pk"):
+        out += _tipoff(tip)
+    return out
+
+
+def _tipoff(tip: TipOff) -> list[Item]:
+    """A tip-off about the tender: the text, the entities named, the triage; the reporter only as an id
+    (none when anonymous), never the receipt code."""
+    folder = f"tipoffs/{tip.pk:04d}"
+    blobs = list(tip.evidence.order_by("sha256"))
+    record = {
+        "id": tip.pk,
+        "text": tip.text,
+        "entities": sorted(tip.entities.values_list("pk", flat=True)),
+        "anonymous": tip.reporter_id is None,
+        "reporter": tip.reporter_id,
+        "received_at": tip.received_at,
+        "status": tip.status,
+        "triaged_by": tip.triaged_by_id,
+        "triaged_at": tip.triaged_at,
+        "note": tip.note,
+        "reply": tip.reply,
+        "alert": tip.alert_id,
+        "evidence": [{"sha256": b.sha256, "size": b.size} for b in blobs],
+    }
+    out = [_json(f"{folder}/tipoff.json", record, f"tip-off {tip.pk}")]
+    out += [
+        Item(path=f"{folder}/evidence/{i:02d}.bin", media_type="application/octet-stream", blob=b.sha256)
+        for i, b in enumerate(blobs, start=1)
+    ]
     return out
 
 

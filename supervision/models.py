@@ -182,3 +182,45 @@ class ComplaintEvidence(models.Model):
     class Meta:
         verbose_name = _("complaint evidence")
         ordering = ["added_at", "pk"]
+
+
+# --- tip-offs (issue 7 item 3) ------------------------------------------------------------------------------
+
+
+class TipOff(models.Model):
+    """举报 from anyone, anonymous allowed. The reporter keeps a receipt code to follow it up; the
+    platform keeps only the code's SHA-256, so the code itself is shown once."""
+
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        INVESTIGATING = "investigating", _("Under investigation")
+        ALERT = "alert", _("Passed to collusion monitoring")
+        DISMISSED = "dismissed", _("Not pursued")
+        CLOSED = "closed", _("Closed")
+
+    code_sha256 = models.CharField(max_length=64, unique=True)
+    tender = models.ForeignKey(
+        "trading.Tender", null=True, blank=True, on_delete=models.PROTECT, related_name="tipoffs"
+    )
+    entities = models.ManyToManyField("trading.MarketEntity", blank=True, related_name="+")
+    text = models.TextField()
+    contact = models.CharField(max_length=200, blank=True)
+    reporter = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=14, choices=Status.choices, default=Status.RECEIVED)
+    triaged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    triaged_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)  # internal
+    reply = models.TextField(blank=True)  # what the reporter sees with the code
+    alert = models.ForeignKey(
+        "monitoring.Alert", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    evidence = models.ManyToManyField("archive.Blob", blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("tip-off")
+        ordering = ["-received_at"]
