@@ -175,13 +175,15 @@ def _prior(tender: Tender, lot: Lot | None, entity, matter: str) -> dict:
                 code="challenge_required",
                 source="政府采购质疑和投诉办法第十七条",
             )
-        return {
-            "kind": "gp_challenge",
-            "id": found.pk,
-            "filed_at": found.filed_at,
-            "answered_at": found.replied_at,
-            "due": found.reply_due_at,
-        }
+        return _answered_or_lapsed(
+            {
+                "kind": "gp_challenge",
+                "id": found.pk,
+                "filed_at": found.filed_at,
+                "answered_at": found.replied_at,
+                "due": found.reply_due_at,
+            }
+        )
     if matter not in NEEDS_OBJECTION:
         return {}
     if matter == Complaint.Matter.DOCUMENTS:
@@ -216,7 +218,21 @@ def _prior(tender: Tender, lot: Lot | None, entity, matter: str) -> dict:
             source="招标投标法实施条例第六十条",
         )
     kind, pk, filed_at, answered_at, due = record
-    return {"kind": kind, "id": pk, "filed_at": filed_at, "answered_at": answered_at, "due": due}
+    return _answered_or_lapsed(
+        {"kind": kind, "id": pk, "filed_at": filed_at, "answered_at": answered_at, "due": due}
+    )
+
+
+def _answered_or_lapsed(prior: dict) -> dict:
+    """A complaint follows the answer, or the end of the time to answer (条例60; 办法17): not before."""
+    if prior["answered_at"] is None and timezone.now() <= prior["due"]:
+        raise RuleViolation(
+            _("The objection or challenge is still within its time to be answered."),
+            code="prior_pending",
+            source="招标投标法实施条例第六十条；政府采购质疑和投诉办法第十七条",
+            due=prior["due"],
+        )
+    return prior
 
 
 def _excluded_days(prior: dict) -> int:

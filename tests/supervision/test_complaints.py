@@ -109,6 +109,9 @@ def test_gp_challenge_then_complaint_on_working_days(setup, clock):
     clock.set(rules.gp_challenge_deadline(start=known) - MINUTE)
     challenge = challenge_file(actor=bidder, tender=tender, text="评分不公", known_at=known)
     assert challenge.reply_due_at == rules.gp_challenge_reply_deadline(received_at=clock())
+    with pytest.raises(RuleViolation) as exc:  # not before the answer or the end of the time to answer
+        complaint_file(actor=bidder, tender=tender, matter="process", text="评分不公", known_at=known)
+    assert exc.value.code == "prior_pending"
     with pytest.raises(AccessDenied):
         challenge_reply(actor=BidderUserFactory(), challenge=challenge, reply="x")
     limit = rules.gp_complaint_deadline(reply_deadline=challenge.reply_due_at)
