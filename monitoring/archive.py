@@ -7,6 +7,10 @@ before the package is sealed.
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from archive.providers import Item
 from core.canonical import canonical_json
 from monitoring.models import Alert, MonitoringReport
@@ -43,6 +47,11 @@ def alert_record(alert: Alert) -> dict:
 
 
 def items(project: str) -> list[Item]:
+    with translation.override(settings.LANGUAGE_CODE):  # archived titles read the same for everyone
+        return _items(project)
+
+
+def _items(project: str) -> list[Item]:
     tender_id = _tender_id(project)
     if tender_id is None:
         return []
@@ -55,7 +64,7 @@ def items(project: str) -> list[Item]:
                 path="report.json",
                 media_type="application/json",
                 data=canonical_json(signed),
-                title=f"monitoring report, revision {report.revision}",
+                title=_("Monitoring report, revision %(n)s") % {"n": report.revision},
             )
         )
         if report.pdf_id:
@@ -64,7 +73,7 @@ def items(project: str) -> list[Item]:
                     path="report.pdf",
                     media_type="application/pdf",
                     blob=report.pdf_id,
-                    title=f"monitoring report, revision {report.revision} (PDF)",
+                    title=_("Monitoring report, revision %(n)s (PDF)") % {"n": report.revision},
                 )
             )
     alerts = Alert.objects.filter(tender_id=tender_id).order_by("created_at", "pk")
@@ -75,7 +84,7 @@ def items(project: str) -> list[Item]:
                 path="alerts.json",
                 media_type="application/json",
                 data=canonical_json({"tender": tender_id, "alerts": records}),
-                title="alerts and decisions",
+                title=_("Alerts and their decisions"),
             )
         )
     return out

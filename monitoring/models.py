@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ModelVersion(models.Model):
@@ -90,7 +91,7 @@ class Alert(models.Model):
         LOW = 3, _("Level 3 (yellow)")
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("alert status", "Open")
         CONFIRMED = "confirmed", _("Confirmed")
         DISMISSED = "dismissed", _("Dismissed")
 

@@ -3,6 +3,10 @@ challenges (异议/质疑) with their answers, and the complaints with their evi
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext as _
+
 from archive.providers import Item
 from core.canonical import canonical_json
 from supervision.models import Challenge, Complaint, TenderSupervision, TipOff
@@ -19,6 +23,11 @@ COMPLAINT_FIELDS = (
 
 
 def items(project: str) -> list[Item]:
+    with translation.override(settings.LANGUAGE_CODE):  # archived titles read the same for everyone
+        return _items(project)
+
+
+def _items(project: str) -> list[Item]:
     kind, _sep, key = project.partition(":")
     if kind != "tender" or not key.isdigit():
         return []
@@ -51,7 +60,7 @@ def _tipoff(tip: TipOff) -> list[Item]:
         "alert": tip.alert_id,
         "evidence": [{"sha256": b.sha256, "size": b.size} for b in blobs],
     }
-    out = [_json(f"{folder}/tipoff.json", record, f"tip-off {tip.pk}")]
+    out = [_json(f"{folder}/tipoff.json", record, _("Tip-off %(n)s") % {"n": tip.pk})]
     out += [
         Item(path=f"{folder}/evidence/{i:02d}.bin", media_type="application/octet-stream", blob=b.sha256)
         for i, b in enumerate(blobs, start=1)
@@ -78,13 +87,17 @@ def _supervisors(tender_id: int) -> list[Item]:
             for r in rows.order_by("department_id")
         ]
     }
-    return [_json("supervisors.json", data, "supervising departments")] if data["supervisors"] else []
+    return [_json("supervisors.json", data, _("Supervising departments"))] if data["supervisors"] else []
 
 
 def _challenges(tender_id: int) -> list[Item]:
     rows = Challenge.objects.filter(tender_id=tender_id).order_by("filed_at", "pk")
     data = {"challenges": [{"id": c.pk, **{f: getattr(c, f) for f in CHALLENGE_FIELDS}} for c in rows]}
-    return [_json("challenges.json", data, "challenges and answers")] if data["challenges"] else []
+    return (
+        [_json("challenges.json", data, _("Objections and challenges with their answers"))]
+        if data["challenges"]
+        else []
+    )
 
 
 def _complaint(c: Complaint) -> list[Item]:
@@ -94,7 +107,7 @@ def _complaint(c: Complaint) -> list[Item]:
     record["evidence"] = [
         {"name": e.name, "sha256": e.blob_id, "size": e.blob.size, "added_at": e.added_at} for e in evidence
     ]
-    out = [_json(f"{folder}/complaint.json", record, f"complaint {c.pk}")]
+    out = [_json(f"{folder}/complaint.json", record, _("Complaint %(n)s") % {"n": c.pk})]
     out += [
         Item(
             path=f"{folder}/evidence/{i:02d}.bin",

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from archive import package as fmt
@@ -81,6 +81,12 @@ def _catalogue(info: ProjectInfo, entries: list[dict], sealed_at) -> bytes:
 
 
 def package_seal(*, info: ProjectInfo, actor) -> ArchivePackage:
+    # The catalogue and the archive's own titles are written in the platform's language, whoever seals.
+    with translation.override(settings.LANGUAGE_CODE):
+        return _seal(info=info, actor=actor)
+
+
+def _seal(*, info: ProjectInfo, actor) -> ArchivePackage:
     years = rules.retention_years(info.regime, settings.ARCHIVE_RETENTION)
     items = collect(info.project)
     sign = signer()

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Publicity(models.Model):
     """TB candidate publicity (中标候选人公示): at least 3 days, objections suspend it (条例54)."""
 
     class State(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("publicity state", "Open")
         SUSPENDED = "suspended", _("Suspended by an objection")
         ENDED = "ended", _("Ended")
 

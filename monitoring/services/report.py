@@ -14,6 +14,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from archive.blobs import blob_put
 from archive.journal import journal_append
@@ -129,7 +130,7 @@ def report_pdf(data: dict, *, signature: str) -> bytes:
                     (_("Produced at"), _when(data["produced_at"])),
                     (_("Revision"), data["revision"]),
                     (_("Alerts"), data["summary"]["alerts"]),
-                    (_("Open"), data["summary"].get("open", 0)),
+                    (pgettext("alert status", "Open"), data["summary"].get("open", 0)),
                     (_("Confirmed"), data["summary"].get("confirmed", 0)),
                     (_("Dismissed"), data["summary"].get("dismissed", 0)),
                 ],
