@@ -301,6 +301,13 @@ ARCHIVE_SIGNER = os.environ.get("ARCHIVE_SIGNER", "trading.pki.ca.archive_signer
 ARCHIVE_ROOT_MINUTES = float(os.environ.get("ARCHIVE_ROOT_MINUTES", "60"))
 ARCHIVE_DUE_DAYS = int(os.environ.get("ARCHIVE_DUE_DAYS", "30"))
 
+# Supervision (issue 7): a regulator sees and acts on the tenders of its departments. A regulator account
+# attached to no department sees nothing ("none", the default) or every tender ("all": a platform-wide
+# supervision office, and the test suite's regulators that predate departments).
+SUPERVISION_UNATTACHED_REGULATORS = os.environ.get("SUPERVISION_UNATTACHED_REGULATORS", "none")
+if SUPERVISION_UNATTACHED_REGULATORS not in {"none", "all"}:
+    raise ImproperlyConfigured("SUPERVISION_UNATTACHED_REGULATORS must be 'none' or 'all'")
+
 # Absolute base URL of the platform (https://ggzy.example.gov.cn), used where a link leaves
 # the site: the CRL distribution point in certificates, OCDS URIs, feeds.
 PUBLIC_BASE_URL = os.environ.get("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("bidding/", include("bidding.urls")),
     path("experts/", include("experts.urls")),
     path("monitoring/", include("monitoring.urls")),
+    path("supervision/", include("supervision.urls")),
     path("archive/", include("archive.urls")),
     path("", include("trading.urls")),
     path("", include("trading.portal_urls")),

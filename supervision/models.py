@@ -224,3 +224,112 @@ class TipOff(models.Model):
     class Meta:
         verbose_name = _("tip-off")
         ordering = ["-received_at"]
+
+
+# --- oversight: invitations, instructions, sanctions (issue 7 items 1, 4, 5) --------------------------------
+
+
+class Invitation(models.Model):
+    """A social supervisor invited to watch a tender's opening or evaluation, read-only."""
+
+    class Stage(models.TextChoices):
+        OPENING = "opening", _("Bid opening")
+        EVALUATION = "evaluation", _("Evaluation")
+
+    tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="invitations")
+    supervisor = models.ForeignKey(SocialSupervisor, on_delete=models.PROTECT, related_name="invitations")
+    stage = models.CharField(_("stage"), max_length=12, choices=Stage.choices)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    invited_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("invitation to watch")
+        ordering = ["invited_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tender", "supervisor", "stage"],
+                condition=models.Q(revoked_at__isnull=True),
+                name="supervision_invitation_live_unique",
+            )
+        ]
+
+
+class Instruction(models.Model):
+    """An instruction a supervising department gives online to the trading centre or the tender's agency
+    (在线下达指令); the addressee acknowledges it and reports what was done. Journalled both ways."""
+
+    class Addressee(models.TextChoices):
+        CENTRE = "centre", _("Trading centre")
+        AGENCY = "agency", _("Agency / tenderee")
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("Issued")
+        ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+        DONE = "done", _("Carried out")
+        WITHDRAWN = "withdrawn", _("Withdrawn")
+
+    tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="instructions")
+    department = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="instructions")
+    addressee = models.CharField(_("addressee"), max_length=8, choices=Addressee.choices)
+    text = models.TextField(_("instruction"))
+    due_at = models.DateTimeField(_("to be carried out by"), null=True, blank=True)
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField()
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ISSUED)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    response = models.TextField(_("what was done"), blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("instruction")
+        ordering = ["-issued_at", "-pk"]
+
+
+class Sanction(models.Model):
+    """A sanction a supervising department decides: a disqualification period or a fine on an entity
+    (written to its credit records; a disqualification blacklists it), or an expert's suspension (written
+    to the expert pool). Tied to the complaint, tip-off or tender it arose from."""
+
+    class Kind(models.TextChoices):
+        DISQUALIFICATION = "disqualification", _("Disqualification from bidding (取消投标资格)")
+        FINE = "fine", _("Fine (罚款)")
+        WARNING = "warning", _("Warning (警告)")
+        EXPERT_SUSPENSION = "expert_suspension", _("Suspension of an expert (暂停评标资格)")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    tender = models.ForeignKey(
+        "trading.Tender", null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions"
+    )
+    complaint = models.ForeignKey(
+        Complaint, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions"
+    )
+    tipoff = models.ForeignKey(
+        TipOff, null=True, blank=True, on_delete=models.PROTECT, related_name="sanctions"
+    )
+    entity = models.ForeignKey(
+        "trading.MarketEntity", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    expert = models.ForeignKey(
+        "experts.Expert", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    starts_on = models.DateField(null=True, blank=True)
+    ends_on = models.DateField(null=True, blank=True)
+    fine_amount = models.DecimalField(max_digits=14, decimal_places=2, null=True, blank=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=300)
+    reason = models.TextField(_("reason"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    decided_at = models.DateTimeField()
+    credit_record = models.ForeignKey(
+        "trading.CreditRecord", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("sanction")
+        ordering = ["-decided_at", "-pk"]

@@ -46,6 +46,10 @@ def _fast_and_isolated(settings, tmp_path):
     settings.SECURE_COOKIES = False
     settings.SESSION_COOKIE_SECURE = False
     settings.CSRF_COOKIE_SECURE = False
+    # Regulators made by factories belong to no department: they supervise every tender, as before
+    # issue 7. Jurisdiction tests attach their regulators to departments (then only those count) or
+    # set "none".
+    settings.SUPERVISION_UNATTACHED_REGULATORS = "all"
     # Rate-limit counters live in the cache: every test starts with none.
     from django.core.cache import cache
 

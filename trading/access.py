@@ -75,3 +75,58 @@ def tender_access_read(*, user: User, tender: Tender) -> Tender:
     if manages_tender(user, tender) or getattr(user, "role", None) == Role.REGULATOR:
         return tender
     raise AccessDenied(_("This tender is not public yet."), code="tender_not_public", status=404)
+
+
+# --- jurisdiction and invited watchers, provided by a higher layer (supervision) ---------------------------
+#
+# Supervision sits above trading, bidding, experts and monitoring, yet their pages must honour it: which
+# tenders a regulator sees and acts on, and who has been invited to watch an opening or an evaluation.
+# The supervision app registers its answers here in its AppConfig.ready(); without it, regulators read
+# every tender (the platform before issue 7) and nobody is invited.
+
+_SCOPES: list = []
+_WATCHERS: list = []
+
+
+def jurisdiction_register(scope) -> None:
+    """`scope(user) -> QuerySet[Tender]`: the tenders the user supervises (one provider)."""
+    _SCOPES[:] = [scope]
+
+
+def watchers_register(check) -> None:
+    """`check(user, tender, stage) -> bool`: the user is invited to watch this stage of the tender."""
+    _WATCHERS[:] = [check]
+
+
+def tenders_in_jurisdiction(user: User):
+    """The tenders a regulator sees and acts on; centre staff and admins operate every tender."""
+    if not getattr(user, "is_authenticated", False):
+        return Tender.objects.none()
+    if user.role in {Role.CENTRE, Role.ADMIN}:
+        return Tender.objects.all()
+    if user.role != Role.REGULATOR:
+        return Tender.objects.none()
+    return _SCOPES[0](user) if _SCOPES else Tender.objects.all()
+
+
+def in_jurisdiction(user: User, tender: Tender) -> bool:
+    return tenders_in_jurisdiction(user).filter(pk=tender.pk).exists()
+
+
+def tender_access_supervise(*, user: User, tender: Tender) -> Tender:
+    """A regulator acting on a tender must supervise it (its department's, or shared); admins may."""
+    require_login(user)
+    if user.role not in {Role.REGULATOR, Role.ADMIN}:
+        raise AccessDenied(_("Your role may not do this."), code="role_forbidden")
+    if not in_jurisdiction(user, tender):
+        raise AccessDenied(
+            _("This tender is outside your department's jurisdiction."), code="outside_jurisdiction"
+        )
+    return tender
+
+
+def invited_watcher(user: User, tender: Tender, stage: str) -> bool:
+    """A social supervisor invited to watch this stage ("opening" or "evaluation"), read-only."""
+    if not getattr(user, "is_authenticated", False) or user.role != Role.SUPERVISOR:
+        return False
+    return bool(_WATCHERS) and _WATCHERS[0](user, tender, stage)

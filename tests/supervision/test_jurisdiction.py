@@ -82,7 +82,10 @@ def test_department_input_is_validated_and_admin_only(admin, departments):
     assert exc.value.code == "member_not_regulator"
 
 
-def test_publication_assigns_the_covering_departments_and_each_sees_its_own(admin, departments, clock):
+def test_publication_assigns_the_covering_departments_and_each_sees_its_own(
+    admin, departments, clock, settings
+):
+    settings.SUPERVISION_UNATTACHED_REGULATORS = "none"  # the production default
     works, finance, office = departments
     a, b = UserFactory(role="regulator"), UserFactory(role="regulator")
     member_add(actor=admin, department=works, user=a)
@@ -99,7 +102,11 @@ def test_publication_assigns_the_covering_departments_and_each_sees_its_own(admi
     assert set(supervised_tenders(a)) == {nanning_works}
     assert set(supervised_tenders(b)) == {guangxi_goods, nanning_gp}
     assert may_supervise(b, nanning_gp) and not may_supervise(a, nanning_gp)
-    assert not supervised_tenders(UserFactory(role="regulator")).exists()  # no department, no tenders
+    unattached = UserFactory(role="regulator")
+    assert not supervised_tenders(unattached).exists()  # no department, no tenders
+    settings.SUPERVISION_UNATTACHED_REGULATORS = "all"  # a platform-wide supervision office
+    assert supervised_tenders(unattached).count() == Tender.objects.count()
+    assert set(supervised_tenders(a)) == {nanning_works}  # members stay within their departments
     assert not supervised_tenders(UserFactory(role="centre")).exists()
     assert supervised_tenders(admin).count() == Tender.objects.count()
 

@@ -37,6 +37,7 @@ def world():
         "centre": UserFactory(role=m.Role.CENTRE),
         "regulator": UserFactory(role=m.Role.REGULATOR),
         "expert": UserFactory(role=m.Role.EXPERT),
+        "social supervisor": UserFactory(role=m.Role.SUPERVISOR),
         "admin": UserFactory(role=m.Role.ADMIN),
     }
     return {"entity_a": entity_a, "tender": tender, "users": users}
@@ -89,6 +90,7 @@ TABLE = {
     "centre":        (OK,   MINE, OK,  OK,     OK),
     "regulator":     (OK,   MINE, TNY, OK,     OK),
     "expert":        (PRIV, MINE, TNY, HIDDEN, OK),
+    "social supervisor": (PRIV, MINE, TNY, HIDDEN, OK),
     "admin":         (OK,   MINE, OK,  OK,     OK),
 }
 # fmt: on
@@ -126,6 +128,7 @@ def test_table_covers_every_role():
         "centre": "centre",
         "regulator": "regulator",
         "expert": "expert",
+        "supervisor": "social supervisor",
         "admin": "admin",
     }
     assert set(covered) == set(m.Role.values)

@@ -14,6 +14,7 @@ class Role(models.TextChoices):
     CENTRE = "centre", _("Trading-centre staff")
     EXPERT = "expert", _("Evaluation expert")
     REGULATOR = "regulator", _("Regulator")
+    SUPERVISOR = "supervisor", _("Social supervisor")
     ADMIN = "admin", _("Administrator")
 
 

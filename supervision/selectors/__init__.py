@@ -1,10 +1,12 @@
-"""Reads of the supervision app: a regulator's departments and the tenders in its jurisdiction."""
+"""Reads of the supervision app: a regulator's departments and the tenders in its jurisdiction. Reads for
+each page family live beside this module (complaints, tipoffs, oversight, dashboard)."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import QuerySet
 
-from supervision.models import Department, TenderSupervision
+from supervision.models import Department, Invitation, Membership, TenderSupervision
 from trading.models import Role, Tender
 
 
@@ -19,6 +21,11 @@ def supervised_tenders(user) -> QuerySet[Tender]:
         return Tender.objects.all()
     if getattr(user, "role", None) != Role.REGULATOR:
         return Tender.objects.none()
+    if (
+        not Membership.objects.filter(user=user).exists()
+        and settings.SUPERVISION_UNATTACHED_REGULATORS == "all"
+    ):
+        return Tender.objects.all()  # a platform-wide supervisor (configurable, docs/supervision.md)
     return Tender.objects.filter(supervisions__department__in=departments_of(user)).distinct()
 
 
@@ -32,3 +39,18 @@ def tender_departments(tender: Tender) -> QuerySet[Department]:
 
 def shared(tender: Tender) -> bool:
     return TenderSupervision.objects.filter(tender=tender).count() > 1
+
+
+def invited(user, tender: Tender, stage: str) -> bool:
+    """A social supervisor's live invitation to watch this stage of the tender (read-only)."""
+    return Invitation.objects.filter(
+        tender=tender, stage=stage, supervisor__user=user, supervisor__active=True, revoked_at__isnull=True
+    ).exists()
+
+
+def invitations_of(user) -> QuerySet[Invitation]:
+    return (
+        Invitation.objects.filter(supervisor__user=user, revoked_at__isnull=True)
+        .select_related("tender")
+        .order_by("-invited_at")
+    )

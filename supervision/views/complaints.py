@@ -1,0 +1,3 @@
+"""complaints pages of the supervision app."""
+
+urlpatterns: list = []

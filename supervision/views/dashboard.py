@@ -1,0 +1,3 @@
+"""dashboard pages of the supervision app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""invitations pages of the supervision app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""oversight pages of the supervision app."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""sanctions pages of the supervision app."""
+
+urlpatterns: list = []

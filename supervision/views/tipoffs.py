@@ -1,0 +1,3 @@
+"""tipoffs pages of the supervision app."""
+
+urlpatterns: list = []
