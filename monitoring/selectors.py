@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.db.models import Q, QuerySet
 
 from monitoring.models import Alert, MarketRun
+from trading.access import tenders_in_jurisdiction
+from trading.models import Role
 
 ORDERS = {
     "-score": ("-score", "-created_at", "-pk"),
@@ -20,6 +22,8 @@ def alert_queue(
 ) -> QuerySet[Alert]:
     """`assigned`: "me" (assigned to `user`), "none" (unassigned) or None (all)."""
     qs = Alert.objects.select_related("tender", "lot", "assigned_to")
+    if getattr(user, "role", None) == Role.REGULATOR:  # its departments' tenders and shared ones (issue 7)
+        qs = qs.filter(tender__in=tenders_in_jurisdiction(user).values("pk"))
     if status:
         qs = qs.filter(status=status)
     if level:

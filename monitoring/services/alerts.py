@@ -26,6 +26,7 @@ from core.canonical import digest
 from core.errors import AccessDenied, Conflict, ValidationFailed
 from monitoring.events import alert_changed
 from monitoring.models import Alert
+from trading.access import in_jurisdiction, tender_access_supervise
 from trading.models import CreditRecord, Lot, MarketEntity, Role, User
 from trading.services.credit import credit_record_create
 
@@ -44,9 +45,11 @@ def _stream(alert: Alert) -> str:
     return f"tender:{alert.tender_id}"
 
 
-def _require_reviewer(actor: User) -> None:
+def _require_reviewer(actor: User, alert: Alert | None = None) -> None:
     if not getattr(actor, "is_authenticated", False) or actor.role not in REVIEWERS:
         raise AccessDenied(_("Only regulators review alerts."), code="role_forbidden")
+    if alert is not None and actor.role == Role.REGULATOR:
+        tender_access_supervise(user=actor, tender=alert.tender)  # its departments' tenders (issue 7)
 
 
 def _locked_open(alert: Alert) -> Alert:
@@ -163,9 +166,14 @@ def alert_raise(
 
 # -- review --------------------------------------------------------------------------------------------
 def alert_assign(*, alert: Alert, actor: User, assignee: User) -> Alert:
-    _require_reviewer(actor)
+    _require_reviewer(actor, alert)
     if assignee is None or not assignee.is_active or assignee.role not in REVIEWERS:
         raise ValidationFailed(_("Alerts are assigned to a regulator."), code="assignee_invalid")
+    if assignee.role == Role.REGULATOR and not in_jurisdiction(assignee, alert.tender):
+        raise ValidationFailed(
+            _("Assign the alert to a regulator of a department supervising the tender."),
+            code="assignee_outside_jurisdiction",
+        )
     with transaction.atomic():
         alert = _locked_open(alert)
         alert.assigned_to = assignee
@@ -242,7 +250,7 @@ def alert_confirm(
 ) -> Alert:
     """Confirm collusion: the legal basis and the facts, and for each entity chosen the sanction entered
     in the credit platform (是否进入信用平台)."""
-    _require_reviewer(actor)
+    _require_reviewer(actor, alert)
     legal_basis = _text(legal_basis, code="legal_basis_required", message=_("State the legal basis."))[:300]
     reason = _text(reason, code="reason_required", message=_("State the facts found."))
     if sanction not in SANCTIONS:
@@ -307,7 +315,7 @@ def alert_confirm(
 
 def alert_dismiss(*, alert: Alert, actor: User, reason: str) -> Alert:
     """Dismiss a false alarm with the reason (it becomes a negative label for the models)."""
-    _require_reviewer(actor)
+    _require_reviewer(actor, alert)
     reason = _text(reason, code="reason_required", message=_("State why the alert is dismissed."))
     with transaction.atomic():
         alert = _locked_open(alert)

@@ -24,6 +24,7 @@ from core.errors import AccessDenied, Conflict, ValidationFailed
 from experts.models import Award
 from monitoring.models import Alert, MonitoringReport
 from monitoring.services.report import report_data, report_produce
+from trading.access import tender_access_supervise
 from trading.models import Role, Tender, TenderState
 from trading.services.tenders import tender_mark_archived
 
@@ -75,6 +76,8 @@ def project_close(*, tender: Tender, actor=None, override_reason: str = "") -> A
             _("Only the trading centre or a regulator may archive a project."), code="forbidden"
         )
     tender = Tender.objects.get(pk=tender.pk)
+    if getattr(actor, "role", None) == Role.REGULATOR:
+        tender_access_supervise(user=actor, tender=tender)  # its departments' tenders (issue 7)
     if tender.state not in (*FINAL, TenderState.SUSPENDED):
         raise Conflict(
             _("Only an awarded, failed, terminated or suspended project can be archived."),

@@ -22,7 +22,8 @@ from monitoring.models import Alert
 from monitoring.selectors import ORDERS, alert_queue, similar_alerts
 from monitoring.services import alerts as svc
 from monitoring.views import common
-from trading.models import Lot, User
+from trading.access import in_jurisdiction
+from trading.models import Lot, Role, User
 from trading.views.accounts import error_context, signed_in
 
 PAGE_SIZE = 25
@@ -147,13 +148,16 @@ def _alert_page(request, alert: Alert, *, error=None, posted=None, status: int =
 @signed_in
 def alert_page(request, alert_id: int):
     common.monitoring_access_read(request.user)
-    return _alert_page(request, common.alert_get(alert_id))
+    alert = common.alert_get(alert_id)
+    common.monitoring_access_tender(request.user, alert.tender)
+    return _alert_page(request, alert)
 
 
 def _act(request, alert_id: int, action, done: str, posted: dict):
     """Run `action(alert)` for a regulator; a refusal re-renders the alert page with its code."""
     common.monitoring_access_act(request.user)
     alert = common.alert_get(alert_id)
+    common.monitoring_access_tender(request.user, alert.tender)
     try:
         action(alert)
     except DomainError as exc:
@@ -214,7 +218,7 @@ def lot_alerts_json(request, lot_id: int):
         lot = Lot.objects.select_related("tender").filter(pk=lot_id).first()
         if lot is None:
             raise NotFound(_("No such lot."), code="lot_not_found")
-        reader = common.may_read(user)
+        reader = common.may_read(user) and (user.role != Role.REGULATOR or in_jurisdiction(user, lot.tender))
         member = Member.objects.filter(
             room__lot=lot, user=user, recused_at__isnull=True, voided=False
         ).exists()

@@ -26,6 +26,7 @@ def archive_view(request, tender_id: int):
     tender = Tender.objects.filter(pk=tender_id).first()
     if tender is None:
         raise NotFound(_("No such tender."), code="tender_not_found")
+    common.monitoring_access_tender(request.user, tender)
     reason = request.POST.get("override_reason", "")[:OVERRIDE_MAX]
     try:
         package = project_close(tender=tender, actor=request.user, override_reason=reason)

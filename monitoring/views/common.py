@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy
 
 from core.errors import NotFound, ValidationFailed
 from monitoring.models import Alert
-from trading.access import require_role
+from trading.access import require_role, tender_access_supervise
 from trading.models import MarketEntity, Role, User
 
 READERS = (Role.CENTRE, Role.REGULATOR, Role.ADMIN)
@@ -81,6 +81,13 @@ def monitoring_access_read(user) -> None:
 
 def monitoring_access_act(user) -> None:
     require_role(user, *ACTORS)
+
+
+def monitoring_access_tender(user, tender) -> None:
+    """A regulator reads and acts on the alerts, reports and archiving of the tenders its departments
+    supervise (issue 7); centre staff and admins on every tender."""
+    if user.role == Role.REGULATOR:
+        tender_access_supervise(user=user, tender=tender)
 
 
 def alert_get(pk: int) -> Alert:

@@ -147,6 +147,7 @@ def render_tender(request, tender_id: int, *, error=None):
     """The tender's monitoring tab; `error` is a refused archiving, shown with its code."""
     common.monitoring_access_read(request.user)
     tender = _tender(tender_id)
+    common.monitoring_access_tender(request.user, tender)
     analyses = {
         a.lot_id: a for a in LotAnalysis.objects.filter(tender=tender).select_related("model_version")
     }
@@ -197,6 +198,7 @@ def _report(tender_id: int, revision: int) -> MonitoringReport:
 def report_pdf(request, tender_id: int, revision: int):
     common.monitoring_access_read(request.user)
     report = _report(tender_id, revision)
+    common.monitoring_access_tender(request.user, report.tender)
     if report.pdf is None:
         raise NotFound(_("The PDF is not available."), code="report_pdf_missing")
     return FileResponse(
@@ -212,6 +214,7 @@ def report_pdf(request, tender_id: int, revision: int):
 def report_json(request, tender_id: int, revision: int):
     common.monitoring_access_read(request.user)
     report = _report(tender_id, revision)
+    common.monitoring_access_tender(request.user, report.tender)
     return JsonResponse(
         {
             "data": report.data,

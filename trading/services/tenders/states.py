@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from archive.journal import journal_anchor, journal_append
 from core.errors import Conflict, ValidationFailed
 from trading import rules
-from trading.access import require_role, tender_access_manage
+from trading.access import require_role, tender_access_manage, tender_access_supervise
 from trading.models import AnnouncementKind, Role, Tender, TenderState, User
 from trading.services.announcements import announcement_create, announcement_publish
 
@@ -48,6 +48,8 @@ def tender_suspend(*, tender: Tender, actor: User, reason: str) -> Tender:
     require_role(actor, Role.CENTRE, Role.REGULATOR, Role.ADMIN, Role.AGENCY)
     if actor.role == Role.AGENCY:
         tender_access_manage(user=actor, tender=tender)
+    if actor.role == Role.REGULATOR:
+        tender_access_supervise(user=actor, tender=tender)  # its department's tender, or a shared one
     if not reason.strip():
         raise ValidationFailed(_("Give the reason."), code="reason_required")
     with transaction.atomic():
@@ -72,6 +74,8 @@ def tender_resume(*, tender: Tender, actor: User, reason: str) -> Tender:
     require_role(actor, Role.CENTRE, Role.REGULATOR, Role.ADMIN, Role.AGENCY)
     if actor.role == Role.AGENCY:
         tender_access_manage(user=actor, tender=tender)
+    if actor.role == Role.REGULATOR:
+        tender_access_supervise(user=actor, tender=tender)
     with transaction.atomic():
         tender = Tender.objects.select_for_update().get(pk=tender.pk)
         if tender.state != TenderState.SUSPENDED:

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_safe
 
 from core.errors import AccessDenied, DomainError
 from trading import rules
-from trading.access import READ_ALL_ROLES, manages_tender, tender_access_read
+from trading.access import READ_ALL_ROLES, in_jurisdiction, manages_tender, tender_access_read
 from trading.models import Role, Tender, TenderState
 from trading.selectors import check_entity_may_participate
 from trading.selectors_workbench import document_download_get, tender_announcements_for_staff
@@ -38,7 +38,10 @@ def tender_for(request, pk: int) -> Tender:
 def detail_page(request, tender: Tender, *, error=None, status=200):
     user = request.user
     manages = manages_tender(user, tender)
-    supervises = user.role in SUPERVISING_ROLES
+    # a regulator orders suspension of the tenders its departments supervise (issue 7)
+    supervises = user.role in SUPERVISING_ROLES and (
+        user.role != Role.REGULATOR or in_jurisdiction(user, tender)
+    )
     context = {
         "tender": tender,
         "lots": tender.lots.order_by("number"),
