@@ -39,10 +39,11 @@ from experts.services.evaluation.declaration import declaration_text
 from experts.services.evaluation.outcome import Snapshot, evaluated_price
 from experts.services.evaluation.report import report_data
 from experts.services.evaluation.timing import FLAG_PHASES, room_end
-from trading.access import require_login
+from trading.access import invited_watcher, require_login, tender_access_supervise
 from trading.models import Lot, Role, TenderState
 
 MEMBER, CHAIR, CENTRE, REGULATOR = "member", "chair", "centre", "regulator"
+WATCHER = "watcher"  # a social supervisor invited to watch: the process only, like centre staff
 FORM_KEYS = ("price", "currency", "duration_days", "quality", "project_manager", "items")
 
 
@@ -80,7 +81,10 @@ def room_access(*, user, lot: Lot) -> Viewer:
     if user.role in (Role.CENTRE, Role.ADMIN):
         return Viewer(user=user, role=CENTRE, room=room)
     if user.role == Role.REGULATOR:
+        tender_access_supervise(user=user, tender=lot.tender)  # its departments' tenders (issue 7)
         return Viewer(user=user, role=REGULATOR, room=room)
+    if invited_watcher(user, lot.tender, "evaluation"):
+        return Viewer(user=user, role=WATCHER, room=room)
     member = Member.objects.filter(room=room, user=user).first()
     if member is None:
         raise AccessDenied(_("You have no place in this evaluation room."), code="room_forbidden")
@@ -360,7 +364,7 @@ def room_state(*, viewer: Viewer) -> dict:
             "may_act": member is not None,
         },
         "seats": _seats(snap, viewer, votes),
-        "progress": snap.progress() if role in (CHAIR, CENTRE, REGULATOR) else None,
+        "progress": snap.progress() if role in (CHAIR, CENTRE, REGULATOR, WATCHER) else None,
         "report": _report(room, viewer),
         "criteria": _criteria(lot),
         "bids": [],
@@ -370,7 +374,7 @@ def room_state(*, viewer: Viewer) -> dict:
         "justifications": [],
         "summary": None,
     }
-    if viewer.role == CENTRE:
+    if viewer.role in (CENTRE, WATCHER):
         state["criteria"] = None
         return state
     state["bids"] = _bids(snap, viewer)

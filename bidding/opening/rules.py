@@ -78,15 +78,20 @@ CONFIRMATION_PREFIX = "gongjiao-opening-record"
 SRC_MIN_BIDDERS = "招标投标法第二十八条、实施条例第四十四条；87号令第四十一条"
 
 
-def hall_role(*, user_role: str, has_bid: bool, manages_tender: bool) -> str | None:
+def hall_role(
+    *, user_role: str, has_bid: bool, manages_tender: bool, supervises: bool = True, invited: bool = False
+) -> str | None:
     """The user's place in a lot's hall, or None when the user may not enter.
 
-    Centre staff host; regulators (supervisors) and the tender's own agency or tenderee watch
-    read-only; bidder staff enter only for a lot their entity has an active bid in.
+    Centre staff host; regulators supervising the tender, the tender's own agency or tenderee and social
+    supervisors invited to watch the opening watch read-only; bidder staff enter only for a lot their
+    entity has an active bid in.
     """
     if user_role in HOST_ROLES:
         return HOST
     if user_role in OBSERVER_ROLES:
+        return OBSERVER if supervises else None
+    if user_role == "supervisor" and invited:
         return OBSERVER
     if user_role == "agency" and manages_tender:
         return OBSERVER

@@ -18,7 +18,7 @@ from bidding.custodian import custodian_status
 from bidding.models import Attendance, Bid, OpeningRecord, OpeningSession
 from bidding.opening import rules
 from core.errors import AccessDenied, NotFound
-from trading.access import manages_tender, require_login
+from trading.access import in_jurisdiction, invited_watcher, manages_tender, require_login
 from trading.models import DecryptionPolicy, Lot, TenderState
 
 READOUT_PHASES = frozenset({rules.READOUT, rules.CONFIRMATION, rules.CLOSED})
@@ -46,7 +46,11 @@ def hall_access(*, user, lot: Lot) -> str:
         and Bid.objects.filter(lot=lot, entity_id=user.entity_id, status=Bid.Status.ACTIVE).exists()
     )
     role = rules.hall_role(
-        user_role=user.role, has_bid=has_bid, manages_tender=manages_tender(user, lot.tender)
+        user_role=user.role,
+        has_bid=has_bid,
+        manages_tender=manages_tender(user, lot.tender),
+        supervises=user.role != "regulator" or in_jurisdiction(user, lot.tender),
+        invited=invited_watcher(user, lot.tender, "opening"),
     )
     if role is None:
         raise AccessDenied(_("You have no place in this opening hall."), code="hall_forbidden")

@@ -186,7 +186,9 @@ def complaint_evidence(complaint: Complaint) -> list[ComplaintEvidence]:
 
 
 def complaint_evidence_get(complaint: Complaint, evidence_id: int) -> ComplaintEvidence:
-    return get_object_or_404(ComplaintEvidence.objects.select_related("blob"), complaint=complaint, pk=evidence_id)
+    return get_object_or_404(
+        ComplaintEvidence.objects.select_related("blob"), complaint=complaint, pk=evidence_id
+    )
 
 
 def complaint_clocks(complaint: Complaint, now: dt.datetime | None = None) -> list[Clock]:
@@ -204,7 +206,9 @@ def complaint_clocks(complaint: Complaint, now: dt.datetime | None = None) -> li
         now=now,
         source="招标投标法实施条例第六十条" if tb else "政府采购质疑和投诉办法第十七条",
     )
-    accepted_or_refused = complaint.accepted_at or (complaint.decided_at if status == "refused" else None)
+    accepted_or_refused = complaint.accepted_at or (
+        complaint.decided_at if status == Complaint.Status.REFUSED else None
+    )
     accept = _clock(
         "accept",
         _("Acceptance due") if tb else _("Review due"),
@@ -214,8 +218,12 @@ def complaint_clocks(complaint: Complaint, now: dt.datetime | None = None) -> li
         now=now,
         source=limits.SRC_TB_COMPLAINT_HANDLING if tb else limits.SRC_GP_COMPLAINT_REVIEW,
     )
+    label = _("Decision due")
+    source = limits.SRC_TB_COMPLAINT_HANDLING if tb else limits.SRC_GP_COMPLAINT_DECISION
+    if closed:
+        return [filing, accept, Clock("decision", label, None, None, CLOSED, source)]
     decision_due = complaint.decision_due_at
-    if decision_due is None and not tb and not closed:
+    if decision_due is None and not tb:
         # GP counts the decision from receipt (办法26): the deadline is known before the review ends.
         decision_due = rules.complaint_decision_deadline(
             regime=rules.GP,
@@ -224,15 +232,13 @@ def complaint_clocks(complaint: Complaint, now: dt.datetime | None = None) -> li
         )
     decision = _clock(
         "decision",
-        _("Decision due"),
-        due=None if closed else decision_due,
+        label,
+        due=decision_due,
         done_at=complaint.decided_at if status == Complaint.Status.DECIDED else None,
         running=status == Complaint.Status.ACCEPTED or (not tb and status == Complaint.Status.FILED),
         now=now,
-        source=limits.SRC_TB_COMPLAINT_HANDLING if tb else limits.SRC_GP_COMPLAINT_DECISION,
+        source=source,
     )
-    if closed:
-        decision = Clock("decision", decision.label, None, None, CLOSED, decision.source)
     return [filing, accept, decision]
 
 
@@ -322,10 +328,13 @@ def challenge_rules(*, tender: Tender) -> dict:
 # --- challenges -----------------------------------------------------------------------------------------------
 
 
-def challenge_list(*, user, open_only: bool = False, overdue: bool = False) -> QuerySet[Challenge]:
-    """The challenges the user sees, unanswered ones by their reply deadline first."""
+def challenge_list(*, user, state: str | None = None, overdue: bool = False) -> QuerySet[Challenge]:
+    """The challenges the user sees (state "open": unanswered, "answered"), unanswered ones by their reply
+    deadline first."""
     qs = _visible(Challenge.objects.all(), user).select_related("tender", "entity", "lot")
-    if open_only or overdue:
+    if state == "answered":
+        qs = qs.filter(replied_at__isnull=False)
+    if state == "open" or overdue:
         qs = qs.filter(replied_at__isnull=True)
     if overdue:
         qs = qs.filter(reply_due_at__lt=timezone.now())
@@ -365,6 +374,21 @@ def challenge_complaints(challenge: Challenge) -> QuerySet[Complaint]:
     return Complaint.objects.filter(
         tender=challenge.tender, entity=challenge.entity, prior__kind=challenge.kind, prior__id=challenge.pk
     ).order_by("-filed_at")
+
+
+def complaint_initial(*, user, tender: Tender, challenge_id: str = "") -> dict:
+    """The complaint form's first values when it is opened from one of the user's own challenges: its lot,
+    its day of knowledge and, for a TB objection to the documents, that matter."""
+    if not challenge_id.isdigit() or len(challenge_id) > 12 or getattr(user, "entity_id", None) is None:
+        return {}
+    ch = Challenge.objects.filter(pk=int(challenge_id), tender=tender, entity_id=user.entity_id).first()
+    if ch is None:
+        return {}
+    return {
+        "lot": str(ch.lot_id or ""),
+        "known_at": timezone.localdate(ch.known_at).isoformat(),
+        "matter": Complaint.Matter.DOCUMENTS if ch.kind == Challenge.Kind.TB_OBJECTION else "",
+    }
 
 
 def may_complain_after(user, challenge: Challenge, now: dt.datetime | None = None) -> bool:
