@@ -26,6 +26,15 @@ ASSIGNMENT_LIVE = (Assignment.Status.NOTIFIED, Assignment.Status.CONFIRMED)
 _DRAWABLE_STATES = (TenderState.PUBLISHED, TenderState.OPENING, TenderState.EVALUATION)
 
 
+def require_drawable(draw: Draw) -> None:
+    """A suspended (or closed) tender draws nobody: no draw is performed or extended until it resumes."""
+    state = draw.lot.tender.state
+    if state == TenderState.SUSPENDED:
+        raise Conflict(_("The tender is suspended; no draw until it resumes."), code="tender_suspended")
+    if state not in _DRAWABLE_STATES:
+        raise Conflict(_("Experts are drawn for a live tender only."), code="draw_tender_state", state=state)
+
+
 # --- the sealed seed ------------------------------------------------------------------------------
 
 

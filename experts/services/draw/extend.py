@@ -18,7 +18,7 @@ from core.errors import AccessDenied, Conflict, RuleViolation, ValidationFailed
 from experts import draw as core_draw
 from experts.models import Assignment, Draw
 from experts.services import conflicts
-from experts.services.draw.common import ASSIGNMENT_LIVE, draw_seed, employer_tag
+from experts.services.draw.common import ASSIGNMENT_LIVE, draw_seed, employer_tag, require_drawable
 from experts.services.draw.replies import _call_next
 from trading.models import Role, User
 
@@ -36,6 +36,7 @@ def draw_extend(*, draw: Draw, actor: User, group: int, more: int) -> list[Assig
         draw = Draw.objects.select_for_update().select_related("lot__tender").get(pk=draw.pk)
         if draw.state != Draw.State.DRAWN:
             raise Conflict(_("Only a performed, unrevealed draw can be extended."), code="draw_state")
+        require_drawable(draw)
         if not isinstance(group, int) or not 0 <= group < len(draw.groups):
             raise ValidationFailed(_("No such group in this draw."), code="draw_extend_invalid")
         groups = [dict(g) for g in draw.groups]

@@ -20,6 +20,7 @@ from experts.services.draw.common import (
     employer_tag,
     group_request_digest,
     public_id,
+    require_drawable,
 )
 from trading.models import User
 
@@ -36,6 +37,7 @@ def draw_perform(*, draw: Draw, nonce: str, actor: User) -> Draw:
         draw = Draw.objects.select_for_update().select_related("lot__tender").get(pk=draw.pk)
         if draw.state != Draw.State.COMMITTED:
             raise Conflict(_("This draw has already been performed or cancelled."), code="draw_state")
+        require_drawable(draw)
         now = timezone.now()
         request = draw.request
         if dt.datetime.fromisoformat(request["evaluation_starts_at"]) <= now:

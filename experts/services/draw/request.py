@@ -18,7 +18,7 @@ from experts.services.draw.common import (
     _DRAWABLE_STATES,
     _seal,
 )
-from trading.models import Lot, Role, User
+from trading.models import Lot, Role, TenderState, User
 from trading.rules import check_committee
 
 # --- request -------------------------------------------------------------------------------------
@@ -107,6 +107,8 @@ def draw_request(
     if actor.role not in (Role.CENTRE, Role.ADMIN):
         raise AccessDenied(_("Only trading-centre staff request draws."), code="role_forbidden")
     tender = lot.tender
+    if tender.state == TenderState.SUSPENDED:
+        raise Conflict(_("The tender is suspended; no draw until it resumes."), code="tender_suspended")
     if tender.state not in _DRAWABLE_STATES or lot.status != Lot.Status.ACTIVE:
         raise RuleViolation(_("Experts are drawn for a live tender only."), code="draw_tender_state")
     starts = _aware(evaluation_starts_at, "evaluation_starts_at")

@@ -17,7 +17,7 @@ from archive.journal import journal_append
 from core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from experts.models import EvaluationRoom, Member
 from experts.services.evaluation import events
-from trading.models import EvaluationMethod, Lot
+from trading.models import EvaluationMethod, Lot, TenderState
 
 Phase = EvaluationRoom.Phase
 # The phases in order (C7): a stage's verdicts may be filled in later by a replacement member.
@@ -89,13 +89,19 @@ def phase_index(phase: str) -> int:
 # --- locks, versions, journal ------------------------------------------------------------------------
 
 
-def room_lock(room_id: int) -> EvaluationRoom:
-    """Lock the room (call inside a transaction) and read its lot and tender under the lock."""
+def room_lock(room_id: int, *, live: bool = True) -> EvaluationRoom:
+    """Lock the room (call inside a transaction) and read its lot and tender under the lock. A suspended
+    tender (objection, complaint, regulator's order) stops every act in the room (`live`); only the
+    system's own bookkeeping (the clock's tick, seating a confirmed expert) passes `live=False`."""
     try:
         room = EvaluationRoom.objects.select_for_update().get(pk=room_id)
     except EvaluationRoom.DoesNotExist:
         raise NotFound(_("No such evaluation room."), code="room_not_found") from None
     room.lot = Lot.objects.select_related("tender").get(pk=room.lot_id)
+    if live and room.lot.tender.state == TenderState.SUSPENDED:
+        raise Conflict(
+            _("The tender is suspended; the evaluation waits until it resumes."), code="tender_suspended"
+        )
     return room
 
 

@@ -59,7 +59,7 @@ from experts.services.evaluation.common import (
 from experts.services.evaluation.events import Event
 from experts.services.evaluation.outcome import Snapshot, bid_price, evaluated_price
 from experts.services.evaluation.timing import hours
-from trading.models import Notification, User
+from trading.models import Notification, TenderState, User
 
 SRC_DEEMED = "招标投标法实施条例第五十三条；87号令第六十一条"
 
@@ -460,9 +460,11 @@ def room_tick(*, now: dt.datetime | None = None) -> int:
     due = EvaluationRoom.objects.filter(phase=Phase.SIGNING, signing_due_at__lt=now)
     for pk in due.order_by("pk").values_list("pk", flat=True):
         with transaction.atomic():
-            room = room_lock(pk)
+            room = room_lock(pk, live=False)
             if room.phase != Phase.SIGNING or room.signing_due_at is None or room.signing_due_at >= now:
                 continue
+            if room.lot.tender.state == TenderState.SUSPENDED:
+                continue  # nobody is deemed to sign while the tender is suspended
             report = Report.objects.select_for_update().filter(room=room).first()
             if report is None or not report.data or report.finalized_at is not None:
                 continue

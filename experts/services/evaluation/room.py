@@ -288,7 +288,7 @@ def room_seat_add(*, assignment: Assignment) -> Member:
         found = EvaluationRoom.objects.filter(lot_id=a.draw.lot_id).first()
         if found is None:
             raise NotFound(_("No such evaluation room."), code="room_not_found")
-        room = room_lock(found.pk)
+        room = room_lock(found.pk, live=False)
         if room.draw_id != a.draw_id:
             raise Conflict(_("This expert was drawn for another committee."), code="draw_mismatch")
         if room.phase not in DECLARING_PHASES:
