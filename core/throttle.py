@@ -17,7 +17,14 @@ from django.utils.translation import gettext_lazy as _
 from core.errors import DomainError
 from core.http import client_ip
 
-DEFAULT_LIMITS = {"login": "30/600", "key_login": "30/600", "challenge": "60/600", "register": "10/3600"}
+DEFAULT_LIMITS = {
+    "login": "30/600",
+    "key_login": "30/600",
+    "challenge": "60/600",
+    "register": "10/3600",
+    "tipoff": "10/3600",
+    "tipoff_follow": "30/600",
+}
 
 
 class RateLimited(DomainError):

@@ -1,5 +1,6 @@
 """Supervision's contribution to a project's archival package: the departments that supervised it, the
-challenges (异议/质疑) with their answers, and the complaints with their evidence files and decisions."""
+challenges (异议/质疑) with their answers, the complaints with their evidence files and decisions, the
+tip-offs, the instructions given online, the sanctions decided, and the social supervisors invited."""
 
 from __future__ import annotations
 
@@ -9,7 +10,15 @@ from django.utils.translation import gettext as _
 
 from archive.providers import Item
 from core.canonical import canonical_json
-from supervision.models import Challenge, Complaint, TenderSupervision, TipOff
+from supervision.models import (
+    Challenge,
+    Complaint,
+    Instruction,
+    Invitation,
+    Sanction,
+    TenderSupervision,
+    TipOff,
+)
 
 CHALLENGE_FIELDS = (
     "kind", "lot_id", "entity_id", "filed_by_id", "text", "known_at", "filed_at", "reply_due_at", "reply",
@@ -19,6 +28,14 @@ COMPLAINT_FIELDS = (
     "lot_id", "entity_id", "filed_by_id", "matter", "text", "request", "known_at", "filed_at", "filing_deadline",
     "prior", "status", "accept_due_at", "accepted_at", "decision_due_at", "excluded_working_days",
     "handled_by_id", "refusal_reason", "suspended_tender", "outcome", "legal_basis", "decision", "decided_at",
+)  # fmt: skip
+INSTRUCTION_FIELDS = (
+    "department_id", "addressee", "text", "due_at", "issued_by_id", "issued_at", "status", "acknowledged_by_id",
+    "acknowledged_at", "response", "done_at",
+)  # fmt: skip
+SANCTION_FIELDS = (
+    "kind", "department_id", "complaint_id", "tipoff_id", "entity_id", "expert_id", "starts_on", "ends_on",
+    "fine_amount", "legal_basis", "reason", "decided_by_id", "decided_at", "credit_record_id",
 )  # fmt: skip
 
 
@@ -37,7 +54,74 @@ def _items(project: str) -> list[Item]:
         out += _complaint(complaint)
     for tip in TipOff.objects.filter(tender_id=tender_id).order_by("received_at", "pk"):
         out += _tipoff(tip)
-    return out
+    return out + _instructions(tender_id) + _sanctions(tender_id) + _invitations(tender_id)
+
+
+def _instructions(tender_id: int) -> list[Item]:
+    rows = (
+        Instruction.objects.filter(tender_id=tender_id)
+        .select_related("department")
+        .order_by("issued_at", "pk")
+    )
+    data = {
+        "instructions": [
+            {
+                "id": i.pk,
+                "department_name": i.department.name,
+                **{f: getattr(i, f) for f in INSTRUCTION_FIELDS},
+            }
+            for i in rows
+        ]
+    }
+    title = _("Instructions of the supervising departments")
+    return [_json("instructions.json", data, title)] if data["instructions"] else []
+
+
+def _sanctions(tender_id: int) -> list[Item]:
+    rows = (
+        Sanction.objects.filter(tender_id=tender_id)
+        .select_related("credit_record")
+        .order_by("decided_at", "pk")
+    )
+    data = {
+        "sanctions": [
+            {
+                "id": s.pk,
+                **{f: getattr(s, f) for f in SANCTION_FIELDS},
+                "blocks_participation": bool(s.credit_record and s.credit_record.blocks_participation),
+            }
+            for s in rows
+        ]
+    }
+    return [_json("sanctions.json", data, _("Sanctions"))] if data["sanctions"] else []
+
+
+def _invitations(tender_id: int) -> list[Item]:
+    rows = (
+        Invitation.objects.filter(tender_id=tender_id)
+        .select_related("supervisor")
+        .order_by("invited_at", "pk")
+    )
+    data = {
+        "invitations": [
+            {
+                "id": i.pk,
+                "supervisor": i.supervisor_id,
+                "name": i.supervisor.name,
+                "kind": i.supervisor.kind,
+                "stage": i.stage,
+                "invited_by": i.invited_by_id,
+                "invited_at": i.invited_at,
+                "revoked_at": i.revoked_at,
+            }
+            for i in rows
+        ]
+    }
+    return (
+        [_json("invitations.json", data, _("Social supervisors invited to watch"))]
+        if data["invitations"]
+        else []
+    )
 
 
 def _tipoff(tip: TipOff) -> list[Item]:

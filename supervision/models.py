@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Department(models.Model):
@@ -131,16 +132,16 @@ class Complaint(models.Model):
         PROCESS = "process", _("Another part of the process")
 
     class Status(models.TextChoices):
-        FILED = "filed", _("Filed")
-        ACCEPTED = "accepted", _("Accepted")
-        REFUSED = "refused", _("Not accepted")
-        DECIDED = "decided", _("Decided")
-        WITHDRAWN = "withdrawn", _("Withdrawn")
+        FILED = "filed", pgettext_lazy("complaint", "Filed")
+        ACCEPTED = "accepted", pgettext_lazy("complaint", "Accepted")
+        REFUSED = "refused", pgettext_lazy("complaint", "Not accepted")
+        DECIDED = "decided", pgettext_lazy("complaint", "Decided")
+        WITHDRAWN = "withdrawn", pgettext_lazy("complaint", "Withdrawn")
 
     class Outcome(models.TextChoices):
-        UPHELD = "upheld", _("Upheld")
-        PARTLY = "partly", _("Partly upheld")
-        DISMISSED = "dismissed", _("Dismissed")
+        UPHELD = "upheld", pgettext_lazy("complaint", "Upheld")
+        PARTLY = "partly", pgettext_lazy("complaint", "Partly upheld")
+        DISMISSED = "dismissed", pgettext_lazy("complaint", "Dismissed")
 
     tender = models.ForeignKey("trading.Tender", on_delete=models.PROTECT, related_name="complaints")
     lot = models.ForeignKey("trading.Lot", null=True, blank=True, on_delete=models.PROTECT, related_name="+")
@@ -196,7 +197,7 @@ class TipOff(models.Model):
         INVESTIGATING = "investigating", _("Under investigation")
         ALERT = "alert", _("Passed to collusion monitoring")
         DISMISSED = "dismissed", _("Not pursued")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("tip-off", "Closed")
 
     code_sha256 = models.CharField(max_length=64, unique=True)
     tender = models.ForeignKey(

@@ -37,3 +37,10 @@ def covers(
         and (not regimes or regime in regimes)
         and (not categories or category in categories)
     )
+
+
+# The triage of a tip-off: the actions each status allows, in the order a page offers them.
+TRIAGE_STEPS = {
+    "received": ("investigate", "alert", "dismiss"),
+    "investigating": ("alert", "close"),
+}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from django.db.models import Count, Q, QuerySet
 
+from trading.access import tenders_in_jurisdiction
 from trading.models import (
     Announcement,
     AnnouncementAttachment,
@@ -65,11 +66,15 @@ def tender_state_counts() -> list[dict]:
 def tender_list_for_user(*, user: User, state: str = "") -> QuerySet[Tender]:
     """The workbench list of tenders: agencies see their own, bidders what is open or theirs.
 
-    Call after checking the role; centre, regulator and admin see every tender.
+    Call after checking the role; centre and admin see every tender, a regulator those it supervises.
     """
     qs = Tender.objects.select_related("tenderee", "agency")
     if user.role == Role.AGENCY:
         qs = qs.filter(Q(agency_id=user.entity_id) | Q(tenderee_id=user.entity_id))
+    elif user.role == Role.REGULATOR:
+        # A regulator works on the tenders its departments supervise (issue 7); published ones remain
+        # readable one by one on the public portal.
+        qs = qs.filter(pk__in=tenders_in_jurisdiction(user).values("pk"))
     elif user.role == Role.BIDDER:
         # Bidders see what is open for bids and what they took part in; never drafts.
         qs = qs.filter(Q(state=TenderState.PUBLISHED) | Q(downloads__entity_id=user.entity_id)).distinct()

@@ -6,7 +6,8 @@ certificates), pool (the expert pool and what its experts declared), tenders (th
 lifecycle (each tender past its deadline: bids, draw, opening, publicity, award) with room (the evaluation room),
 bidding (sealing bids with the demo key files, and the tender whose opening is about to start),
 clients (the computers and files bidders work with: the evidence monitoring reads), monitoring (the
-model the live checks use, the market batch and the tenders' monitoring reports).
+model the live checks use, the market batch and the tenders' monitoring reports), supervision (the
+departments and their regulators, social supervisors, complaints, a tip-off, an invitation to watch).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from demo.world.monitoring import MonitoringMixin
 from demo.world.pool import PoolMixin
 from demo.world.registry import USCC_ALPHABET, RegistryMixin
 from demo.world.room import RoomMixin
+from demo.world.supervision import SupervisionMixin
 from demo.world.tenders import TendersMixin
 from trading.models import MarketEntity, Tender, User
 from trading.services.entities import entity_register
@@ -43,6 +45,7 @@ class WorldBuilder(
     RoomMixin,
     OpeningSoonMixin,
     MonitoringMixin,
+    SupervisionMixin,
 ):
     def __init__(
         self, *, seed: int = 2026, password: str = DEMO_PASSWORD, now: dt.datetime | None = None, out=None
@@ -73,6 +76,7 @@ class WorldBuilder(
         self.build_opening_soon()
         self.build_monitoring_batch(self.now)
         self.build_archive(self.now)
+        self.build_supervision(self.now)
         with simulated_now(self.now - dt.timedelta(days=1)), transaction.atomic():
             # Yesterday's registration, waiting in the centre's verification queue.
             entity_register(

@@ -148,7 +148,7 @@ class RegistryMixin:
             role=Role.REGULATOR,
             first_name="监管·覃科长",
             region_code="450100",
-            department="南宁市住房和城乡建设局",
+            department="广西壮族自治区住房和城乡建设厅",
         )
         regulator_gp = user_create(
             username="regulator_gp",
@@ -156,11 +156,12 @@ class RegistryMixin:
             role=Role.REGULATOR,
             first_name="监管·蒙科长",
             region_code="450100",
-            department="南宁市财政局政府采购监管科",
+            department="广西壮族自治区财政厅政府采购监督管理处",
         )
         self.users.update(
             admin=admin, centre=centre, centre2=centre2, regulator=regulator, regulator_gp=regulator_gp
         )
+        self.build_departments()  # before any tender: publication assigns the supervising departments
 
         for name, kind, region in D.TENDEREES:
             self.entities[name] = self.register(

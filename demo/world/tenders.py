@@ -218,14 +218,8 @@ class TendersMixin:
             if state == "published":
                 continue
             if state == "suspended":
-                from trading.services.tenders import tender_suspend
-
-                with simulated_now(published + dt.timedelta(days=4)), transaction.atomic():
-                    tender_suspend(
-                        tender=tender,
-                        actor=self.users["regulator"],
-                        reason="收到对招标文件的异议，暂停招标活动至答复作出。",
-                    )
+                # A supplier's 质疑, answered; its complaint accepted and the procurement suspended.
+                self.suspend_on_complaint(tender, takers[0], agency_user, published)
                 continue
             if state == "terminated":
                 with simulated_now(published + dt.timedelta(days=12)), transaction.atomic():

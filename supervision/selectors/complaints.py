@@ -109,9 +109,12 @@ def _may_read(user, *, tender: Tender, entity_id: int, code: str) -> None:
         return
     if role == Role.BIDDER and user.entity_id is not None and user.entity_id == entity_id:
         return
-    if role == Role.AGENCY and user.entity_id is not None:
-        if user.entity_id in (tender.agency_id, tender.tenderee_id):
-            return
+    if (
+        role == Role.AGENCY
+        and user.entity_id is not None
+        and user.entity_id in (tender.agency_id, tender.tenderee_id)
+    ):
+        return
     raise AccessDenied(_("Only the parties and the supervising departments see this."), code=code)
 
 
@@ -269,7 +272,8 @@ def complaint_prior(complaint: Complaint) -> dict | None:
 
 
 def tender_suspended(tender: Tender) -> bool:
-    return Tender.objects.filter(pk=tender.pk, state=TenderState.SUSPENDED).exists()
+    """Read with the complaint in the same request, so the state is current."""
+    return tender.state == TenderState.SUSPENDED
 
 
 def tender_lots(tender: Tender) -> QuerySet[Lot]:

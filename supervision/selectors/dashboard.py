@@ -27,6 +27,8 @@ TOP_ALERTS = 10
 SUSPENDED_SHOWN = 20
 OVERDUE_INSTRUCTIONS_SHOWN = 10
 TREND_MONTHS = 12
+# The charts' drawing widths, near the panels' widths (half or whole page) so their text is drawn near 11px.
+HALF_WIDTH, FULL_WIDTH = 520, 1100
 # Score bands of the alert histogram: [lo, hi); the first takes anything lower, the last anything higher.
 BANDS = ((0.0, 0.2), (0.2, 0.4), (0.4, 0.6), (0.6, 0.8), (0.8, 1.0))
 OPEN_COMPLAINT = (Complaint.Status.FILED, Complaint.Status.ACCEPTED)
@@ -38,14 +40,14 @@ OPEN_INSTRUCTION = (Instruction.Status.ISSUED, Instruction.Status.ACKNOWLEDGED)
 
 @dataclass(frozen=True)
 class Scope:
-    """What the dashboard counts. `tenders` is None for every tender (admins, centre staff, and regulators
-    the settings make platform-wide), else a queryset used as a subquery. `instructions` narrows the
-    instructions to the issuing departments in view (None: all)."""
+    """What the dashboard counts. `tenders` is None for every tender (admins, centre staff), else a
+    queryset used as a subquery; `instructions` narrows the instructions to those the viewer follows up."""
 
     tenders: QuerySet | None
-    instructions: Q | None
+    instructions: Q
     departments: list[Department]  # those the viewer may pick from (the header's filter)
     department: Department | None  # the one picked, if any
+    tipoffs: bool  # whether the viewer sees tip-offs at all
     untied_tipoffs: bool  # tip-offs naming no tender: any regulator triages them, a department has none
 
 
@@ -75,26 +77,27 @@ def dashboard_scope(*, user, department: str | None = None) -> Scope:
     else:
         allowed = list(Department.objects.filter(active=True).order_by("name", "pk"))
     chosen = _parse_department(department, allowed)
+    # The same rules as the instruction and tip-off lists (supervision.selectors.oversight, .tipoffs):
+    # centre staff work on the instructions addressed to the centre and see no tip-off, since one may be
+    # about the centre's own conduct; a department follows up the instructions it gave; a platform-wide
+    # regulator (no department, SUPERVISION_UNATTACHED_REGULATORS) those on the tenders it sees.
+    instructions = Q(addressee=Instruction.Addressee.CENTRE) if user.role == Role.CENTRE else Q()
+    tenders = None
     if chosen is not None:
-        return Scope(
-            tenders=TenderSupervision.objects.filter(department=chosen).values("tender_id"),
-            instructions=Q(department=chosen),
-            departments=allowed,
-            department=chosen,
-            untied_tipoffs=False,
-        )
-    if user.role != Role.REGULATOR:
-        return Scope(
-            tenders=None, instructions=None, departments=allowed, department=None, untied_tipoffs=True
-        )
-    tenders = supervised_tenders(user)
-    # A department follows up the instructions it gave; a platform-wide regulator (no department, see
-    # SUPERVISION_UNATTACHED_REGULATORS) those on every tender it sees.
-    instructions = Q(tender__in=tenders)
-    if allowed:
-        instructions &= Q(department__in=[d.pk for d in allowed])
+        tenders = TenderSupervision.objects.filter(department=chosen).values("tender_id")
+        instructions &= Q(department=chosen)
+    elif user.role == Role.REGULATOR:
+        tenders = supervised_tenders(user)
+        instructions &= Q(tender__in=tenders)
+        if allowed:
+            instructions &= Q(department__in=[d.pk for d in allowed])
     return Scope(
-        tenders=tenders, instructions=instructions, departments=allowed, department=None, untied_tipoffs=True
+        tenders=tenders,
+        instructions=instructions,
+        departments=allowed,
+        department=chosen,
+        tipoffs=user.role != Role.CENTRE,
+        untied_tipoffs=chosen is None,
     )
 
 
@@ -211,6 +214,8 @@ def _tenders(scope: Scope) -> dict:
 def _tipoffs(scope: Scope) -> dict:
     """Tip-offs waiting for a regulator: received (not yet triaged) and under investigation, about the
     tenders in view; those naming no tender are counted apart (any regulator triages them)."""
+    if not scope.tipoffs:
+        return {"shown": False}
     tied = Q(tender__isnull=False) & _in(scope)
     untied = Q(tender__isnull=True)
     received, investigating = Q(status=TipOff.Status.RECEIVED), Q(status=TipOff.Status.INVESTIGATING)
@@ -220,13 +225,11 @@ def _tipoffs(scope: Scope) -> dict:
         untied_received=Count("pk", filter=untied & received),
         untied_investigating=Count("pk", filter=untied & investigating),
     )
-    return {**figures, "show_untied": scope.untied_tipoffs}
+    return {**figures, "shown": True, "show_untied": scope.untied_tipoffs}
 
 
 def _instructions(scope: Scope, now: dt.datetime) -> dict:
-    qs = Instruction.objects.filter(status__in=OPEN_INSTRUCTION)
-    if scope.instructions is not None:
-        qs = qs.filter(scope.instructions)
+    qs = Instruction.objects.filter(scope.instructions, status__in=OPEN_INSTRUCTION)
     overdue = Q(due_at__lt=now)
     figures = qs.aggregate(
         issued=Count("pk", filter=Q(status=Instruction.Status.ISSUED)),
@@ -292,11 +295,13 @@ def dashboard_figures(*, scope: Scope, now: dt.datetime | None = None) -> dict:
             [{"label": b["label"], "alerts": b["count"]} for b in alerts["bands"]],
             series=[("alerts", _("Open alerts"), "sv-alerts")],
             title=_("Open alerts by score"),
+            width=HALF_WIDTH,
         ),
         "tender_states": bar_chart(
             [{"label": str(s["label"]), "tenders": s["count"]} for s in tenders["states"]],
             series=[("tenders", _("Tenders"), "sv-tenders")],
             title=_("Tenders by state"),
+            width=HALF_WIDTH,
             rotate_labels=True,
         ),
         "trend": bar_chart(
@@ -306,7 +311,7 @@ def dashboard_figures(*, scope: Scope, now: dt.datetime | None = None) -> dict:
                 ("alerts", _("Alerts raised"), "sv-alerts"),
             ],
             title=_("Complaints and alerts per month"),
-            rotate_labels=True,
+            width=FULL_WIDTH,
         ),
     }
     return {
@@ -335,6 +340,14 @@ def nice_axis(maximum: int, ticks: int = 4) -> tuple[int, int]:
     return math.ceil(maximum / step) * step, step
 
 
+LABEL_ANGLE = 35  # degrees of the slanted x labels
+
+
+def _text_width(text: str, size: int = 11) -> float:
+    """Roughly how wide `text` is drawn at `size` px: CJK glyphs are square, Latin about 0.56 em."""
+    return sum(size if ord(ch) >= 0x2E80 else size * 0.56 for ch in text)
+
+
 def bar_chart(
     rows: Sequence[dict],
     *,
@@ -349,7 +362,10 @@ def bar_chart(
     groups with their label position and bars (x, y, w, h, value, tooltip), the legend, and `summary`,
     the figures in words for `aria-label`."""
     left, right, top = 44, 12, 16
-    bottom = 64 if rotate_labels else 32  # slanted month or state names need more room
+    bottom = 32
+    if rotate_labels:  # slanted labels (months, state names) hang below the axis by their length
+        longest = max((_text_width(str(r["label"])) for r in rows), default=0)
+        bottom = 30 + math.ceil(min(longest, 160) * math.sin(math.radians(LABEL_ANGLE)))
     plot_w, plot_h = width - left - right, height - top - bottom
     base = top + plot_h
     values = [[int(r[field] or 0) for field, _l, _c in series] for r in rows]
@@ -400,7 +416,7 @@ def bar_chart(
         "yticks": yticks,
         "ylabel_x": left - 6,
         "xlabel_y": base + 16,
-        "rotate": rotate_labels,
+        "rotate": -LABEL_ANGLE if rotate_labels else 0,
         "groups": groups,
         "series": [{"field": f, "label": label, "css": css} for f, label, css in series],
         "rows": [{"label": row["label"], "values": vals} for row, vals in zip(rows, values, strict=True)],

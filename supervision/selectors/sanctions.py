@@ -45,9 +45,15 @@ def sanction_get_for_reader(*, user, pk: int) -> Sanction:
     require_role(user, *READERS)
     sanction = (
         Sanction.objects.select_related(
-            "department", "tender", "complaint", "tipoff", "entity", "expert__person", "decided_by",
+            "department",
+            "tender",
+            "complaint",
+            "tipoff",
+            "entity",
+            "expert__person",
+            "decided_by",
             "credit_record",
-        )  # fmt: skip
+        )
         .filter(pk=pk)
         .first()
     )
@@ -91,9 +97,12 @@ def sanction_context(*, user, tender_id=None, complaint_id=None, tipoff_id=None)
         out["tipoff"] = TipOff.objects.select_related("tender").filter(pk=pk).first()
         if out["tipoff"] is None:
             raise NotFound(_("No such tip-off."), code="tipoff_not_found")
+    named = (out["tender"], getattr(out["complaint"], "tender", None), getattr(out["tipoff"], "tender", None))
+    # The page shows (and the form posts) the tender a complaint or tip-off is about; a disagreement is
+    # left for sanction_decide to refuse (context_mismatch).
+    out["tender"] = out["tender"] or next((t for t in named if t is not None), None)
     if user.role == Role.REGULATOR:
-        for tender in {t for t in (out["tender"], getattr(out["complaint"], "tender", None),
-                                    getattr(out["tipoff"], "tender", None)) if t}:  # fmt: skip
+        for tender in {t for t in named if t is not None}:
             if not may_supervise(user, tender):
                 raise AccessDenied(
                     _("This tender is outside your department's jurisdiction."), code="outside_jurisdiction"

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from core.errors import AccessDenied, NotFound, ValidationFailed
 from supervision.models import TipOff
+from supervision.rules import TRIAGE_STEPS
 from supervision.selectors import may_supervise, supervised_tenders
 from trading.access import require_role
 from trading.models import EntityStatus, MarketEntity, Role, Tender, TenderState
@@ -122,13 +123,6 @@ def entities_match(raw: str, *, field: str = "entities") -> list[MarketEntity]:
         }
         raise ValidationFailed(message, code="entity_ambiguous", fields={field: message}, names=ambiguous)
     return list(found.values())
-
-
-# The service's triage steps (supervision.services.tipoffs.tipoff_triage), to offer only what it allows.
-TRIAGE_STEPS = {
-    TipOff.Status.RECEIVED: ("investigate", "alert", "dismiss"),
-    TipOff.Status.INVESTIGATING: ("alert", "close"),
-}
 
 
 def triage_actions(tip: TipOff) -> list[str]:

@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 
 from archive.blobs import blob_put
 from archive.journal import journal_append
+from archive.models import JournalEntry
 from bidding.models import Objection
 from core.errors import AccessDenied, Conflict, RuleViolation, ValidationFailed
 from experts.models import PublicityObjection
@@ -31,7 +32,7 @@ from supervision.models import Challenge, Complaint, ComplaintEvidence
 from supervision.selectors import may_supervise
 from trading import rules
 from trading.models import Lot, Notification, Role, Tender, TenderState
-from trading.services.tenders import tender_resume, tender_suspend
+from trading.services.tenders import tender_resume, tender_suspend, tender_suspend_on_objection
 
 TEXT_MAX = 20_000
 EVIDENCE_MAX_FILES = 20
@@ -57,7 +58,9 @@ def _bidder(user):
 def _lot(tender: Tender, lot_id) -> Lot | None:
     if lot_id in (None, ""):
         return None
-    lot = Lot.objects.filter(tender=tender, pk=lot_id).first()
+    if not str(lot_id).isdigit() or len(str(lot_id)) > 12:
+        raise ValidationFailed(_("No such lot in this tender."), code="lot_not_found")
+    lot = Lot.objects.filter(tender=tender, pk=int(lot_id)).first()
     if lot is None:
         raise ValidationFailed(_("No such lot in this tender."), code="lot_not_found")
     return lot
@@ -105,6 +108,7 @@ def challenge_file(*, actor, tender: Tender, text: str, known_at: dt.datetime, l
             )
         reply_due = rules.gp_challenge_reply_deadline(received_at=now)
     with transaction.atomic():
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
         challenge = Challenge.objects.create(
             kind=kind,
             tender=tender,
@@ -116,12 +120,30 @@ def challenge_file(*, actor, tender: Tender, text: str, known_at: dt.datetime, l
             filed_at=now,
             reply_due_at=reply_due,
         )
+        # 条例22: until the objection to the documents is answered the tender is suspended.
+        suspends = (
+            kind == Challenge.Kind.TB_OBJECTION
+            and rules.objection_suspends()
+            and tender.state in rules.RESUMABLE_STATES
+        )
+        if suspends:
+            tender_suspend_on_objection(
+                tender=tender,
+                actor=actor,
+                reason=str(_("Objection to the tender documents")),
+                payload={"challenge": challenge.pk},
+            )
         journal_append(
             stream=tender.stream,
             action="supervision.challenge_filed",
             actor=actor,
             obj=challenge,
-            payload={"kind": kind, "entity": entity.pk, "reply_due_at": reply_due},
+            payload={
+                "kind": kind,
+                "entity": entity.pk,
+                "reply_due_at": reply_due,
+                "tender_suspended": suspends,
+            },
         )
         _notify(
             [tender.agency, tender.tenderee],
@@ -150,12 +172,41 @@ def challenge_reply(*, actor, challenge: Challenge, reply: str) -> Challenge:
             obj=challenge,
             payload={"late": late},
         )
+        tender = Tender.objects.select_for_update().get(pk=tender.pk)
+        if (
+            tender.state == TenderState.SUSPENDED
+            and not Challenge.objects.filter(
+                tender=tender, kind=Challenge.Kind.TB_OBJECTION, replied_at__isnull=True
+            ).exists()
+            and _suspension_is_objections(tender)
+        ):
+            tender_resume(
+                tender=tender, actor=actor, reason=str(_("Every objection to the documents is answered"))
+            )
         _notify(
             [challenge.entity],
             kind="challenge",
             subject=_("Your challenge was answered: %(t)s") % {"t": tender.title},
         )
     return challenge
+
+
+def _suspension_is_objections(tender: Tender) -> bool:
+    """Whether the tender's current suspension was made by an objection to the documents (not by a
+    complaint or a regulator's order, which only their own decision lifts)."""
+    last = (
+        JournalEntry.objects.filter(stream=tender.stream, action="tender.state_changed")
+        .order_by("-seq")
+        .first()
+    )
+    if last is None or last.payload.get("to") != TenderState.SUSPENDED:
+        return False
+    return JournalEntry.objects.filter(
+        stream=tender.stream,
+        action="supervision.challenge_filed",
+        seq__gt=last.seq,
+        payload__tender_suspended=True,
+    ).exists()
 
 
 # --- complaints ---------------------------------------------------------------------------------------------
@@ -324,7 +375,7 @@ def _locked(complaint: Complaint, *statuses) -> Complaint:
     complaint = Complaint.objects.select_for_update().get(pk=complaint.pk)
     if complaint.status not in statuses:
         raise Conflict(
-            _("The complaint is not at this step."), code="complaint_state", status=complaint.status
+            _("The complaint is not at this step."), code="complaint_state", current=complaint.status
         )
     return complaint
 

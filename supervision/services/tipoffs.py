@@ -17,6 +17,7 @@ from core.errors import AccessDenied, Conflict, NotFound, ValidationFailed
 from monitoring.models import Alert
 from monitoring.services.alerts import alert_raise
 from supervision.models import TipOff
+from supervision.rules import TRIAGE_STEPS
 from supervision.selectors import may_supervise
 from trading.models import Lot, MarketEntity, Role, Tender
 
@@ -121,12 +122,8 @@ def tipoff_triage(*, actor, tip: TipOff, action: str, note: str = "", reply: str
     note, reply = (note or "").strip()[:TEXT_MAX], (reply or "").strip()[:TEXT_MAX]
     with transaction.atomic():
         tip = TipOff.objects.select_for_update().get(pk=tip.pk)
-        allowed = {
-            TipOff.Status.RECEIVED: {"investigate", "alert", "dismiss"},
-            TipOff.Status.INVESTIGATING: {"alert", "close"},
-        }.get(tip.status, set())
-        if action not in allowed:
-            raise Conflict(_("The tip-off is not at this step."), code="tipoff_state", status=tip.status)
+        if action not in TRIAGE_STEPS.get(tip.status, ()):
+            raise Conflict(_("The tip-off is not at this step."), code="tipoff_state", current=tip.status)
         if action == "alert":
             tip.alert = _raise_alert(tip, lot_id)
         tip.status = {

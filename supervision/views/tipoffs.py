@@ -4,7 +4,6 @@ check access, call a service, render."""
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import FileResponse
@@ -17,7 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 
 from archive.blobs import blob_open
 from core.errors import AccessDenied, DomainError, NotFound, ValidationFailed
-from core.throttle import DEFAULT_LIMITS, client_key, throttle_hit
+from core.throttle import client_key, throttle_hit
 from supervision.models import TipOff
 from supervision.selectors.tipoffs import (
     READERS,
@@ -50,12 +49,7 @@ FIELD_OF = {
 
 def _throttle(request, scope: str) -> None:
     """Count one request of this address in `scope` (core.throttle; refused with rate_limited, 429)."""
-    if scope in {**DEFAULT_LIMITS, **getattr(settings, "RATE_LIMITS", {})}:
-        throttle_hit(scope=scope, key=client_key(request))
-    else:
-        # Until core.throttle knows the tip-off scopes: the registration's limit (also an anonymous
-        # form), counted apart from it.
-        throttle_hit(scope="register", key=f"{scope}:{client_key(request)}")
+    throttle_hit(scope=scope, key=client_key(request))
 
 
 def _error(exc: DomainError) -> dict:
@@ -186,7 +180,9 @@ def tipoff_list_page(request):
     status = request.GET.get("status", "")
     if status not in {"", *TipOff.Status.values}:
         raise ValidationFailed(
-            _("The value of “%(name)s” is not valid.") % {"name": "status"}, code="invalid_filter", filter="status"
+            _("The value of “%(name)s” is not valid.") % {"name": "status"},
+            code="invalid_filter",
+            filter="status",
         )
     page = Paginator(tipoff_list(user=request.user, status=status or None), PAGE_SIZE).get_page(
         request.GET.get("page")
@@ -208,6 +204,7 @@ def _detail_page(request, tip: TipOff, *, error=None, posted=None, status: int =
             "entities": list(tip.entities.order_by("pk")),
             "evidence": tipoff_evidence_list(tip),
             "actions": actions,
+            "sanctions": list(tip.sanctions.order_by("-decided_at", "-pk")),
             "lots": list(Lot.objects.filter(tender=tip.tender).order_by("number")) if tip.tender_id else [],
             "posted": posted or {},
             "error": error,

@@ -141,3 +141,27 @@ def test_after_the_evaluation_no_publicity_and_no_award(clock):
     decide(complaint, world.regulator)
     award = award_svc.award_decide(lot=world.lot, actor=world.agency)
     assert award.pk is not None
+
+
+def test_an_objection_to_the_documents_suspends_until_answered_but_not_past_a_complaints_suspension(clock):
+    from supervision.services.complaints import challenge_file, challenge_reply
+
+    world = hall_world(clock=clock, bids=0)
+    bidder = BidderUserFactory()
+    first = challenge_file(actor=bidder, tender=world.tender, text="资格条件设置过高", known_at=clock())
+    assert Tender.objects.get(pk=world.tender.pk).state == TenderState.SUSPENDED  # 条例22
+    second = challenge_file(
+        actor=BidderUserFactory(), tender=world.tender, text="评分标准不明确", known_at=clock()
+    )
+    challenge_reply(actor=world.agency, challenge=first, reply="资格条件符合法律规定。")
+    assert Tender.objects.get(pk=world.tender.pk).state == TenderState.SUSPENDED  # one still unanswered
+    challenge_reply(actor=world.agency, challenge=second, reply="已在澄清中明确评分细则。")
+    assert Tender.objects.get(pk=world.tender.pk).state == TenderState.PUBLISHED
+
+    # a complaint's suspension is the department's to lift: answering a later objection does not
+    complaint = suspend_on_complaint(world.tender, world.regulator, clock())
+    third = challenge_file(actor=bidder, tender=world.tender, text="工期要求不合理", known_at=clock())
+    challenge_reply(actor=world.agency, challenge=third, reply="工期系根据项目实际确定。")
+    assert Tender.objects.get(pk=world.tender.pk).state == TenderState.SUSPENDED
+    decide(complaint, world.regulator)
+    assert Tender.objects.get(pk=world.tender.pk).state == TenderState.PUBLISHED
