@@ -329,6 +329,8 @@ RATE_LIMITS = {
     "key_login": os.environ.get("RATE_LIMIT_KEY_LOGIN", "30/600"),
     "challenge": os.environ.get("RATE_LIMIT_CHALLENGE", "60/600"),
     "register": os.environ.get("RATE_LIMIT_REGISTER", "10/3600"),
+    "tipoff": os.environ.get("RATE_LIMIT_TIPOFF", "10/3600"),
+    "tipoff_follow": os.environ.get("RATE_LIMIT_TIPOFF_FOLLOW", "30/600"),
 }
 # Who holds shares of a tender's k-of-n opening key (users with an active certificate).
 CUSTODIAN_ROLES = ("centre", "regulator", "agency")

@@ -11,3 +11,8 @@ from django.dispatch import Signal
 # with `send`, not `send_robust`: a receiver that raises (e.g. custodians_unavailable) rolls the
 # publication back, so the tender stays a draft.
 tender_published = Signal()
+
+# Sent by every state change of a tender (trading.services.tenders.states), inside its transaction, with
+# the row locked. Arguments: tender, previous, target. Receivers defer side effects to on_commit (the
+# opening hall announces a suspension and a resumption to everyone in it).
+tender_state_changed = Signal()

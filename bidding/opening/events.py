@@ -54,6 +54,8 @@ class Event:
     CONFIRMED = "confirmed"
     CLOSED = "closed"
     FAILED = "failed"
+    SUSPENDED = "suspended"  # the tender is suspended (objection, complaint, regulator's order)
+    RESUMED = "resumed"
 
 
 def opening_group(lot_id: int) -> str:

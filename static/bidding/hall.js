@@ -110,6 +110,9 @@
       li.classList.toggle("current", li.dataset.phase === phase);
       li.hidden = li.dataset.phase === "failed" && phase !== "failed";
     });
+    var tenderState = (hall.tender && hall.tender.state) || "";
+    root.dataset.tenderState = tenderState;
+    $("hall-suspended").hidden = tenderState !== "suspended";
     $("hall-failure").hidden = !hall.failure_reason;
     $("hall-failure").textContent = hall.failure_reason || "";
     $("hall-attendance").textContent = hall.attendance === null ? "" : String(hall.attendance);

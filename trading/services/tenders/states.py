@@ -15,6 +15,7 @@ from trading import rules
 from trading.access import require_role, tender_access_manage, tender_access_supervise
 from trading.models import AnnouncementKind, Role, Tender, TenderState, User
 from trading.services.announcements import announcement_create, announcement_publish
+from trading.signals import tender_state_changed
 
 
 def _set_state(
@@ -41,6 +42,7 @@ def _set_state(
         obj=tender,
         payload={"from": previous, "to": target, "reason": reason, **(payload or {})},
     )
+    tender_state_changed.send(sender=Tender, tender=tender, previous=previous, target=target)
 
 
 def tender_suspend(*, tender: Tender, actor: User, reason: str) -> Tender:
