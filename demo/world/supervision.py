@@ -113,6 +113,7 @@ class SupervisionMixin:
         from demo.world.tender_table import OPENING_SOON
         from supervision.models import SocialSupervisor
         from supervision.services.complaints import complaint_file
+        from supervision.services.instructions import instruction_issue
         from supervision.services.invitations import invitation_create
         from supervision.services.tipoffs import tipoff_submit
 
@@ -153,6 +154,13 @@ class SupervisionMixin:
                 supervisor=SocialSupervisor.objects.get(user__username="supervisor"),
                 stage="opening",
             )
+            instruction_issue(
+                actor=self.users["regulator"],
+                tender=soon,
+                addressee="centre",
+                text="本项目开标请全程录音录像，开标记录及视频资料于开标结束后一个工作日内报送备查。",
+                due_at=at + dt.timedelta(days=2),
+            )
             _tip, code = tipoff_submit(
                 actor=None,
                 tender_id=soon.pk,
@@ -161,5 +169,5 @@ class SupervisionMixin:
                 anonymous=True,
             )
         self.log(
-            f"supervision: a complaint to accept, a deputy invited, an anonymous tip-off (code {code})\n"
+            f"supervision: a complaint to accept, an instruction, a deputy invited, an anonymous tip-off ({code})\n"
         )

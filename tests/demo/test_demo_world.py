@@ -285,6 +285,28 @@ def assert_archive():
     assert ArchiveRoot.objects.order_by("-tree_size").first().tree_size == packages.count()
 
 
+def assert_supervision():
+    from supervision.models import Complaint, Instruction, Invitation, TenderSupervision, TipOff
+    from supervision.selectors import supervised_tenders
+
+    # every tender past its draft has its supervising departments; each regulator sees its own
+    public = Tender.objects.exclude(state="draft")
+    assert not public.exclude(pk__in=TenderSupervision.objects.values("tender")).exists()
+    liuzhou = User.objects.get(username="regulator_lz")
+    assert supervised_tenders(liuzhou).exists()
+    assert all(t.region_code.startswith("4502") for t in supervised_tenders(liuzhou))
+    assert all(t.regime == "GP" for t in supervised_tenders(User.objects.get(username="regulator_gp")))
+    # the suspended tender is suspended on an accepted complaint, after an answered 质疑
+    suspended = Complaint.objects.get(status="accepted", suspended_tender=True)
+    assert suspended.tender.state == "suspended" and suspended.prior["kind"] == "gp_challenge"
+    assert suspended.evidence.count() == 1
+    # a complaint waits for acceptance; a tip-off, an instruction and an invitation are there to act on
+    assert Complaint.objects.filter(status="filed").count() == 1
+    assert TipOff.objects.filter(status="received", reporter__isnull=True).count() == 1
+    assert Instruction.objects.filter(status="issued", addressee="centre").count() == 1
+    assert Invitation.objects.filter(supervisor__user__username="supervisor", stage="opening").count() == 1
+
+
 # Committed transactions, as in `manage.py seed_demo`: the live checks run when a read-out commits.
 @pytest.mark.django_db(transaction=True)
 def test_seed_demo_builds_a_market_every_role_can_use():
@@ -301,6 +323,8 @@ def test_seed_demo_builds_a_market_every_role_can_use():
     assert_monitoring()
     # and the finished projects archived in packages that verify
     assert_archive()
+    # and the supervision system: departments, complaints, a tip-off, an instruction, an invitation
+    assert_supervision()
     # and the journal of everything that happened verifies
     assert verify_all() == []
     # and the OCDS export of every public tender (and every daily bulk file) validates against 1.1.5
