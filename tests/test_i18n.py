@@ -67,3 +67,22 @@ def test_a_domain_error_message_is_translated():
         assert str(LoginFailed().message) != "Wrong user name or password."
     with translation.override("en"):
         assert str(LoginFailed().message) == "Wrong user name or password."
+
+
+# makemessages (xgettext) extracts only the standard names: `_`, gettext, gettext_lazy, pgettext, … A
+# translation function imported under another alias (`gettext_lazy as _l`) marks strings that are never
+# extracted, so they stay English whatever the catalogue says.
+_STANDARD = {"_", "gettext", "gettext_lazy", "pgettext", "pgettext_lazy", "ngettext", "ngettext_lazy"}
+_ALIAS = re.compile(r"from django\.utils\.translation import [^\n]*?\b(\w*gettext\w*) as (\w+)")
+
+
+def test_translation_functions_keep_names_makemessages_extracts():
+    base = Path(settings.BASE_DIR)
+    odd = []
+    for path in base.glob("*/**/*.py"):
+        if path.parts[len(base.parts)] in {".venv", "tests", "var", "node_modules"}:
+            continue
+        for _func, alias in _ALIAS.findall(path.read_text(encoding="utf-8")):
+            if alias not in _STANDARD:
+                odd.append(f"{path.relative_to(base)}: {alias}")
+    assert odd == []

@@ -9,7 +9,6 @@ import datetime as dt
 
 from django.contrib import messages
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
@@ -24,24 +23,15 @@ from core.errors import AccessDenied, DomainError, ValidationFailed
 from supervision.models import Challenge, Complaint
 from supervision.selectors import complaints as sel
 from supervision.services import complaints as svc
+from supervision.views.common import choice, paged
 from trading.access import require_role, tender_access_read
 from trading.models import Role, Tender
 from trading.views.accounts import error_context, signed_in
 
-PAGE_SIZE = 25
 EVIDENCE_FIELD = "evidence"
 
 
 # --- parsing --------------------------------------------------------------------------------------------------
-
-
-def _filter(get, name: str, allowed) -> str:
-    value = get.get(name, "")
-    if value not in allowed:
-        raise ValidationFailed(
-            _("The value of “%(name)s” is not valid.") % {"name": name}, code="invalid_filter", filter=name
-        )
-    return value
 
 
 def _known_at(value: str) -> dt.datetime:
@@ -64,11 +54,6 @@ def _lot_id(value: str) -> int | None:
     if not value.isdigit() or len(value) > 12:
         raise ValidationFailed(_("No such lot in this tender."), code="lot_not_found")
     return int(value)
-
-
-def _page_number(get) -> int:
-    value = get.get("page", "1")
-    return int(value) if value.isdigit() and len(value) < 7 else 1
 
 
 class EvidenceLimit(FileUploadHandler):
@@ -220,16 +205,14 @@ def _complaint_new(request, tender_id: int, limit: EvidenceLimit | None):
 def complaint_list(request):
     require_role(request.user, *sel.LIST_ROLES)
     filters = {
-        "status": _filter(request.GET, "status", {"", *Complaint.Status.values}),
-        "overdue": _filter(request.GET, "overdue", {"", "1"}),
+        "status": choice(request.GET, "status", {"", *Complaint.Status.values}),
+        "overdue": choice(request.GET, "overdue", {"", "1"}),
     }
     qs = sel.complaint_list(
         user=request.user, status=filters["status"] or None, overdue=bool(filters["overdue"])
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(_page_number(request.GET))
+    page, query = paged(request.GET, qs)
     now = timezone.now()
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "supervision/complaints/list.html",
@@ -238,7 +221,7 @@ def complaint_list(request):
             "rows": [sel.complaint_row(c, now) for c in page.object_list],
             "filters": filters,
             "statuses": Complaint.Status.choices,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 
@@ -422,16 +405,14 @@ def challenge_new(request, tender_id: int):
 def challenge_list(request):
     require_role(request.user, *sel.LIST_ROLES)
     filters = {
-        "state": _filter(request.GET, "state", {"", "open", "answered"}),
-        "overdue": _filter(request.GET, "overdue", {"", "1"}),
+        "state": choice(request.GET, "state", {"", "open", "answered"}),
+        "overdue": choice(request.GET, "overdue", {"", "1"}),
     }
     qs = sel.challenge_list(
         user=request.user, state=filters["state"] or None, overdue=bool(filters["overdue"])
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(_page_number(request.GET))
+    page, query = paged(request.GET, qs)
     now = timezone.now()
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "supervision/complaints/challenge_list.html",
@@ -439,7 +420,7 @@ def challenge_list(request):
             "page": page,
             "rows": [sel.challenge_row(c, now) for c in page.object_list],
             "filters": filters,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 

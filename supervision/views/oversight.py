@@ -8,7 +8,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -21,29 +20,20 @@ from supervision.models import Instruction
 from supervision.selectors import oversight as sel
 from supervision.selectors import tender_departments
 from supervision.services import instructions as svc
+from supervision.views.common import choice, paged
 from trading.models import Role, Tender
 from trading.views.accounts import error_context, signed_in
 
-PAGE_SIZE = 25
 TEXT_MAX = 5_000
 
 
 # --- parsing --------------------------------------------------------------------------------------------------
 
 
-def _choice(get, name: str, allowed) -> str:
-    value = get.get(name, "")
-    if value not in allowed:
-        raise ValidationFailed(
-            _("The value of “%(name)s” is not valid.") % {"name": name}, code="invalid_filter", filter=name
-        )
-    return value
-
-
 def _timeline_filters(get) -> dict:
     return {
-        "phase": _choice(get, "phase", {"", sel.BEFORE, sel.DURING, sel.AFTER}),
-        "anomalies": _choice(get, "anomalies", {"", "1"}),
+        "phase": choice(get, "phase", {"", sel.BEFORE, sel.DURING, sel.AFTER}),
+        "anomalies": choice(get, "anomalies", {"", "1"}),
     }
 
 
@@ -155,16 +145,14 @@ def instruction_new(request, tender_id: int):
 @signed_in
 def instruction_list(request):
     filters = {
-        "status": _choice(request.GET, "status", {"", *Instruction.Status.values}),
-        "overdue": _choice(request.GET, "overdue", {"", "1"}),
+        "status": choice(request.GET, "status", {"", *Instruction.Status.values}),
+        "overdue": choice(request.GET, "overdue", {"", "1"}),
     }
     qs = sel.instructions_for(
         request.user, status=filters["status"] or None, overdue=filters["overdue"] == "1"
     )
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page, query = paged(request.GET, qs)
     now = timezone.now()
-    query = request.GET.copy()
-    query.pop("page", None)
     return render(
         request,
         "supervision/oversight/instruction_list.html",
@@ -176,7 +164,7 @@ def instruction_list(request):
             ],
             "filters": filters,
             "statuses": Instruction.Status.choices,
-            "query": query.urlencode(),
+            "query": query,
         },
     )
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
@@ -28,10 +27,10 @@ from supervision.selectors.sanctions import (
 )
 from supervision.selectors.tipoffs import entities_match
 from supervision.services.sanctions import DISQUALIFICATION_YEARS, sanction_decide
+from supervision.views.common import choice, paged
 from trading.access import require_role
 from trading.views.accounts import error_context, signed_in
 
-PAGE_SIZE = 25
 FIELDS = ("kind", "entity", "expert", "years", "fine_amount", "starts_on", "suspended_until", "legal_basis",
           "reason")  # fmt: skip
 
@@ -148,16 +147,8 @@ def sanction_new(request):
 @signed_in
 def sanction_list_page(request):
     require_role(request.user, *READERS)
-    kind = request.GET.get("kind", "")
-    if kind not in {"", *Sanction.Kind.values}:
-        raise ValidationFailed(
-            _("The value of “%(name)s” is not valid.") % {"name": "kind"},
-            code="invalid_filter",
-            filter="kind",
-        )
-    page = Paginator(sanction_list(user=request.user, kind=kind or None), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    kind = choice(request.GET, "kind", {"", *Sanction.Kind.values})
+    page, _query = paged(request.GET, sanction_list(user=request.user, kind=kind or None))
     return render(
         request,
         "supervision/sanctions/list.html",

@@ -5,7 +5,6 @@ check access, call a service, render."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import path
@@ -28,11 +27,11 @@ from supervision.selectors.tipoffs import (
     triage_actions,
 )
 from supervision.services import tipoffs as svc
+from supervision.views.common import choice, paged
 from trading.access import require_role
 from trading.models import Lot
 from trading.views.accounts import error_context, signed_in
 
-PAGE_SIZE = 25
 SUBMIT_SCOPE, FOLLOW_SCOPE = "tipoff", "tipoff_follow"
 # Which form field a service refusal concerns (the service names no fields).
 FIELD_OF = {
@@ -177,16 +176,8 @@ def tipoff_follow(request):
 @signed_in
 def tipoff_list_page(request):
     require_role(request.user, *READERS)
-    status = request.GET.get("status", "")
-    if status not in {"", *TipOff.Status.values}:
-        raise ValidationFailed(
-            _("The value of “%(name)s” is not valid.") % {"name": "status"},
-            code="invalid_filter",
-            filter="status",
-        )
-    page = Paginator(tipoff_list(user=request.user, status=status or None), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    status = choice(request.GET, "status", {"", *TipOff.Status.values})
+    page, _query = paged(request.GET, tipoff_list(user=request.user, status=status or None))
     return render(
         request,
         "supervision/tipoffs/list.html",
